@@ -71,5 +71,5 @@ class Env(abc.ABC):
     def step(self, text: str) -> StepResult:
         """Parse ``text`` into an action, apply it, and report the outcome."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (an optional hook: a no-op unless overridden)
         """Release simulator resources (windows, servers, subprocesses)."""

@@ -1,0 +1,117 @@
+"""The ``vldac`` command: the same code paths the workflow scripts call.
+
+    vldac train --config config.yaml [--preset demo] [--set train.lr=1e-5] [--resume]
+    vldac model make-tiny --family qwen2_vl --out models/tiny-qwen2vl
+    vldac envs
+    vldac bench train [--envs 32] [--updates 3] [--repeats 3]
+
+Expected failures (bad config, missing file, model that cannot be loaded, a run that would
+be overwritten, a missing extra) end with one sentence on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    from vldac.config import load_config
+
+    cfg = load_config(args.config, args.preset, args.set)
+    from vldac.train import train
+
+    result = train(cfg, resume=args.resume)
+    final = result.final
+    print(f"finished {final.get('update', 0)} updates, {final.get('env_steps', 0)} env steps; "
+          f"success rate {final.get('rollout/success_rate', float('nan')):.3f}")
+    print(f"checkpoint: {result.checkpoint}")
+    print(f"metrics:    {result.metrics} (and {result.output_dir / 'dvclive'})")
+
+
+def _cmd_make_tiny(args: argparse.Namespace) -> None:
+    from vldac.models.tiny import make_tiny
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty; choose a new --out folder "
+                              "(nothing is ever overwritten).")
+    path = make_tiny(args.family, out, seed=args.seed)
+    print(f"tiny {args.family} model written to {path} (random weights: its numbers mean "
+          "nothing about the paper)")
+
+
+def _cmd_envs(_args: argparse.Namespace) -> None:
+    from vldac.envs import registered
+
+    print("\n".join(registered()))
+
+
+def _cmd_bench_train(args: argparse.Namespace) -> None:
+    from vldac.bench import bench_train
+
+    bench_train(num_envs=args.envs, updates=args.updates, repeats=args.repeats,
+                loop=args.loop, out=args.out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from vldac.models.families import FAMILIES
+
+    parser = argparse.ArgumentParser(prog="vldac", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a VLM with VL-DAC")
+    p.add_argument("--config", default="config.yaml", help="experiment YAML (default: config.yaml)")
+    p.add_argument("--preset", action="append", default=[], help="preset applied on top (repeatable)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one key, e.g. --set train.lr=1e-5 (repeatable)")
+    p.add_argument("--resume", action="store_true", help="continue the run in output_dir")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("model", help="model utilities")
+    msub = p.add_subparsers(dest="model_command", required=True)
+    t = msub.add_parser("make-tiny", help="build a tiny random VLM offline")
+    t.add_argument("--family", required=True, choices=sorted(FAMILIES))
+    t.add_argument("--out", required=True)
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=_cmd_make_tiny)
+
+    p = sub.add_parser("envs", help="list the registered environments")
+    p.set_defaults(func=_cmd_envs)
+
+    p = sub.add_parser("bench", help="benchmarks")
+    bsub = p.add_subparsers(dest="bench_command", required=True)
+    b = bsub.add_parser("train", help="end-to-end training throughput on the tiny reference model")
+    b.add_argument("--envs", type=int, default=32, help="parallel envs (ours)")
+    b.add_argument("--updates", type=int, default=2, help="updates per repeat")
+    b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("--loop", choices=["vldac", "official", "both"], default="both")
+    b.add_argument("--out", default=None, help="also write the table as JSON here")
+    b.set_defaults(func=_cmd_bench_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from vldac.config import ConfigError
+    from vldac.models.loading import ModelLoadError
+    from vldac.train import RunExistsError
+
+    try:
+        args.func(args)
+    except (ConfigError, ModelLoadError, RunExistsError, FileExistsError, FileNotFoundError) as err:
+        print(f"vldac: error: {err}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        print(f"vldac: error: missing package {err.name!r}; install the extra that provides it "
+              "(e.g. pip install -e '.[gymcards]').", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("vldac: interrupted; continue a training run with --resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""The actor-critic around a VLM: LoRA policy, adapter-off reference, detached value head.
+
+One object owns the three views of the network VL-DAC needs, with one copy of the weights:
+
+- the policy pi_theta: the VLM with LoRA adapters on its language model;
+- the reference pi_ref: the same network inside ``disable_adapter()``;
+- the critic V: :class:`ValueHead` on the last-layer hidden state at the last prompt token.
+
+Prompts are left-padded so every prompt ends at the same column P-1; responses are
+right-padded after it. ``generate`` is one prompt pass (which also yields V(s_t), read from
+the decoder output by a hook) followed by decoding from that KV cache, and returns the
+behaviour log-probs from the raw generation logits at the sampling temperature.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from vldac.models.families import Family
+from vldac.models.logprobs import token_entropy, token_logprobs
+from vldac.models.value_head import ValueHead
+
+
+@dataclass
+class Generation:
+    """One batched generate call, B prompts.
+
+    response_ids [B, L] right-padded; response_mask [B, L] bool (real tokens, EOS included);
+    old_logprobs [B, L] float32 at the sampling temperature; values [B] float32 V(s_t);
+    texts: the decoded responses.
+    """
+
+    response_ids: torch.Tensor
+    response_mask: torch.Tensor
+    old_logprobs: torch.Tensor
+    values: torch.Tensor
+    texts: list[str]
+
+
+@dataclass
+class Scores:
+    """A teacher-forced pass over prompt + response: logprobs [B, L] float32, values [B]
+    float32 (None when not asked for), entropy [B, L] (None unless asked for)."""
+
+    logprobs: torch.Tensor
+    values: torch.Tensor | None
+    entropy: torch.Tensor | None = None
+
+
+class VLMPolicy(nn.Module):
+    """Policy, reference and critic over one VLM. Build it with :func:`vldac.models.load_policy`."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        processor,
+        family: Family,
+        value_head: ValueHead,
+        device: torch.device,
+        logprob_chunk: int = 1024,
+    ):
+        super().__init__()
+        self.model = model  # the PeftModel
+        self.value_head = value_head
+        self.processor = processor
+        self.family = family
+        self.device = device
+        self.logprob_chunk = logprob_chunk
+        tok = processor.tokenizer
+        self.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        eos = self.hf_model.generation_config.eos_token_id
+        eos = [eos] if isinstance(eos, int) else list(eos or [tok.eos_token_id])
+        self.eos_token_ids = torch.tensor(sorted(set(eos)), device=device)
+        self.suppressed = torch.tensor(
+            sorted(set(family.suppressed_token_ids(processor))), dtype=torch.long, device=device
+        )
+        self._takes_logits_to_keep = (
+            "logits_to_keep" in inspect.signature(self.hf_model.forward).parameters
+        )
+
+    # -- structure --------------------------------------------------------------------------
+    @property
+    def hf_model(self) -> nn.Module:
+        """The transformers model (adapters injected in place)."""
+        return self.model.get_base_model()
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        return [p for p in self.parameters() if p.requires_grad]
+
+    @contextlib.contextmanager
+    def _last_hidden(self):
+        """Capture the decoder's final (normed) hidden states of the first forward inside."""
+        captured: list[torch.Tensor] = []
+
+        def hook(_module, _args, output):
+            if not captured:
+                captured.append(
+                    output[0] if isinstance(output, tuple) else output.last_hidden_state
+                )
+
+        handle = self.hf_model.get_decoder().register_forward_hook(hook)
+        try:
+            yield captured
+        finally:
+            handle.remove()
+
+    # -- prompts ----------------------------------------------------------------------------
+    def encode(self, images, text: str) -> dict[str, torch.Tensor]:
+        """One prompt (a user turn: the images, then the text) -> unpadded CPU tensors."""
+        return self.family.encode(self.processor, images, text)
+
+    def collate(self, encodings: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        """Left-padded prompt batch on the policy's device."""
+        batch = self.family.collate(encodings, self.pad_token_id)
+        return {k: v.to(self.device) for k, v in batch.items()}
+
+    # -- rollout-time passes (eval mode, no grad) -----------------------------------------
+    @torch.no_grad()
+    def generate(
+        self,
+        batch: dict[str, torch.Tensor],
+        max_new_tokens: int,
+        temperature: float,
+        do_sample: bool = True,
+    ) -> Generation:
+        """Sample responses for a prompt batch; V(s_t) comes from the same prompt pass."""
+        from transformers import GenerationConfig
+
+        config = GenerationConfig(
+            do_sample=do_sample,
+            temperature=temperature if do_sample else None,
+            top_k=0 if do_sample else None,
+            top_p=1.0 if do_sample else None,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=self.pad_token_id,
+            eos_token_id=self.eos_token_ids.tolist(),
+            suppress_tokens=self.suppressed.tolist() or None,
+            output_logits=True,
+            return_dict_in_generate=True,
+        )
+        with self._last_hidden() as hidden:
+            out = self.hf_model.generate(**batch, generation_config=config)
+        values = self.value_head(hidden[0][:, -1])
+        prompt_len = batch["input_ids"].shape[1]
+        response = out.sequences[:, prompt_len:]
+        logits = torch.stack(out.logits, dim=1)
+        mask = response_mask_from_eos(response, self.eos_token_ids)
+        logprobs = (
+            token_logprobs(logits, response, temperature, self.suppressed, self.logprob_chunk)
+            * mask
+        )
+        response = torch.where(mask, response, torch.full_like(response, self.pad_token_id))
+        texts = self.processor.tokenizer.batch_decode(
+            response.masked_fill(~mask, self.pad_token_id), skip_special_tokens=True
+        )
+        return Generation(response, mask, logprobs, values, texts)
+
+    @torch.no_grad()
+    def prompt_values(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """V(s) from a prompt-only pass (bootstrap values): [B] float32."""
+        with self._last_hidden() as hidden:
+            self.hf_model(**batch, **self._keep(1))
+        return self.value_head(hidden[0][:, -1])
+
+    @torch.no_grad()
+    def reference_logprobs(self, batch, response_ids, response_mask) -> torch.Tensor:
+        """log pi_ref(y_i | x, y_<i) with the adapters disabled: [B, L] float32."""
+        with self.model.disable_adapter():
+            return self.score(batch, response_ids, response_mask, values=False).logprobs
+
+    # -- the teacher-forced pass (used with grad in the update) ---------------------------
+    def score(
+        self,
+        batch: dict[str, torch.Tensor],
+        response_ids: torch.Tensor,
+        response_mask: torch.Tensor,
+        *,
+        temperature: float = 1.0,
+        values: bool = True,
+        entropy: bool = False,
+    ) -> Scores:
+        """Re-score given responses: log-probs of every response token, and V(s_t).
+
+        Only the response positions' logits are computed (``logits_to_keep``), and only the
+        LoRA weights and the value head receive gradients (the hidden state is detached).
+        """
+        inputs = self.family.with_response(batch, response_ids, response_mask)
+        L = response_ids.shape[1]
+        with self._last_hidden() as hidden:
+            logits = self.hf_model(**inputs, **self._keep(L + 1)).logits
+        logits = logits[:, -(L + 1) : -1]
+        logprobs = (
+            token_logprobs(logits, response_ids, temperature, self.suppressed, self.logprob_chunk)
+            * response_mask
+        )
+        prompt_len = batch["input_ids"].shape[1]
+        value = self.value_head(hidden[0][:, prompt_len - 1]) if values else None
+        ent = token_entropy(logits, temperature, self.suppressed) if entropy else None
+        return Scores(logprobs, value, ent)
+
+    def _keep(self, n: int) -> dict[str, int]:
+        return {"logits_to_keep": n} if self._takes_logits_to_keep else {}
+
+    # -- persistence ------------------------------------------------------------------------
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        """Adapter and value-head weights (everything the optimiser changes)."""
+        return {n: p.detach().cpu().clone() for n, p in self.named_parameters() if p.requires_grad}
+
+    def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        params = dict(self.named_parameters())
+        missing = [n for n, p in params.items() if p.requires_grad and n not in state]
+        if missing:
+            raise ValueError(
+                f"checkpoint lacks {len(missing)} trainable tensors, e.g. {missing[0]}; "
+                "was it written for another model or LoRA config?"
+            )
+        with torch.no_grad():
+            for name, tensor in state.items():
+                params[name].copy_(tensor.to(params[name].device, params[name].dtype))
+
+
+def response_mask_from_eos(response: torch.Tensor, eos_ids: torch.Tensor) -> torch.Tensor:
+    """True up to and including the first EOS of each row: [B, L] -> [B, L] bool."""
+    is_eos = torch.isin(response, eos_ids)
+    after_eos = (is_eos.cumsum(dim=1) - is_eos.long()) > 0
+    return ~after_eos

@@ -1,0 +1,1 @@
+"""Partial configs applied on top of config.yaml with ``--preset NAME``."""

@@ -1,0 +1,203 @@
+"""Collecting a rollout: N envs, one batched generate call per step, no gradients.
+
+Per step t, for all N envs at once:
+  1. build each env's prompt (its last K frames, then the env's text) and encode it once;
+  2. one batched generate: responses, behaviour log-probs, and V(s_t) from the prompt pass;
+  3. one batched forward with the adapters disabled: reference log-probs;
+  4. step every env with its text in the worker processes; start new episodes where one ended.
+After T steps, one batched prompt pass gives V of the last states and of the final states of
+truncated episodes (for bootstrapping).
+
+Everything an env does is replayable from (episode seed, texts so far): ``state_dict`` keeps
+exactly that, so a resumed run rebuilds mid-episode envs and their frame histories.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from vldac.envs import Observation
+from vldac.models.policy import VLMPolicy
+from vldac.rollout.buffer import Rollout, StepSample
+from vldac.rollout.vector_env import VectorEnv
+
+
+def episode_seed(base_seed: int, env_index: int, episode: int) -> int:
+    """A distinct, reproducible reset seed for every (run seed, env, episode)."""
+    return int(np.random.SeedSequence([base_seed, env_index, episode]).generate_state(1)[0])
+
+
+def prompt_text(obs: Observation, num_frames: int) -> str:
+    if num_frames <= 1:
+        return obs.text
+    return (f"The {num_frames} images are your last {num_frames} observations, oldest first; "
+            f"the last one is the current state.\n{obs.text}")
+
+
+@dataclass
+class EnvSlot:
+    """The trainer-side view of one env: its episode, replay log and frame history."""
+
+    index: int
+    episode: int = 0
+    seed: int = 0
+    texts: list[str] = field(default_factory=list)
+    episode_return: float = 0.0
+    observation: Observation | None = None
+    frames: deque = field(default_factory=deque)
+
+    def begin(self, seed: int, obs: Observation, history: int) -> None:
+        self.seed, self.texts, self.episode_return = seed, [], 0.0
+        self.frames = deque(maxlen=history)
+        self.see(obs)
+
+    def see(self, obs: Observation) -> None:
+        self.observation = obs
+        self.frames.extend(obs.images)  # each frame enters the history exactly once
+
+
+class RolloutCollector:
+    """Runs the policy in ``vec_env`` and keeps episode statistics across rollouts."""
+
+    def __init__(self, policy: VLMPolicy, vec_env: VectorEnv, *, seed: int, history: int,
+                 max_new_tokens: int, temperature: float, do_sample: bool, stats_window: int,
+                 value_batch_size: int = 32):
+        self.policy, self.vec_env = policy, vec_env
+        self.seed, self.history = seed, history
+        self.gen_kwargs = dict(max_new_tokens=max_new_tokens, temperature=temperature,
+                               do_sample=do_sample)
+        self.value_batch_size = value_batch_size
+        self.slots = [EnvSlot(i) for i in range(vec_env.num_envs)]
+        self.window: deque = deque(maxlen=stats_window)  # (success, return, length) per episode
+        self.episodes_done = 0
+        self._started = False
+
+    # -- episodes ---------------------------------------------------------------------------
+    def _new_episodes(self, indices: list[int]) -> None:
+        pending = list(indices)
+        while pending:
+            seeds = {}
+            for i in pending:
+                slot = self.slots[i]
+                slot.episode += 1
+                seeds[i] = episode_seed(self.seed, i, slot.episode)
+            observations, crashed = self.vec_env.reset(seeds)
+            for i, obs in observations.items():
+                self.slots[i].begin(seeds[i], obs, self.history)
+            pending = sorted(crashed)
+
+    def start(self) -> None:
+        if not self._started:
+            self._new_episodes(list(range(len(self.slots))))
+            self._started = True
+
+    # -- one rollout --------------------------------------------------------------------------
+    @torch.no_grad()
+    def collect(self, num_steps: int) -> tuple[Rollout, dict[str, float]]:
+        self.start()
+        self.policy.eval()  # no LoRA dropout while acting
+        N, T = len(self.slots), num_steps
+        grid = lambda dtype=torch.float32: torch.zeros(T, N, dtype=dtype)  # noqa: E731
+        rewards, values, boot = grid(), grid(), grid()
+        terminated, truncated = grid(torch.bool), grid(torch.bool)
+        valid = torch.ones(T, N, dtype=torch.bool)
+        samples: list[StepSample] = []
+        episode_start = [0] * N  # first row of each env's current episode in this rollout
+        final_prompts: dict[tuple[int, int], dict] = {}
+        parse_failed = invalid = gen_tokens = 0
+
+        for t in range(T):
+            prompts = [self.policy.encode(list(s.frames), prompt_text(s.observation, len(s.frames)))
+                       for s in self.slots]
+            batch = self.policy.collate(prompts)
+            gen = self.policy.generate(batch, **self.gen_kwargs)
+            ref = self.policy.reference_logprobs(batch, gen.response_ids, gen.response_mask)
+            values[t] = gen.values.float().cpu()
+            lengths = gen.response_mask.sum(1).tolist()
+            gen_tokens += sum(lengths)
+            for n, length in enumerate(lengths):
+                samples.append(StepSample(prompts[n], gen.response_ids[n, :length].cpu(),
+                                          gen.old_logprobs[n, :length].cpu(),
+                                          ref[n, :length].float().cpu()))
+
+            results, crashed = self.vec_env.step(dict(enumerate(gen.texts)))
+            ended: list[int] = []
+            for n, res in results.items():
+                slot = self.slots[n]
+                slot.texts.append(gen.texts[n])
+                slot.episode_return += res.reward
+                rewards[t, n] = res.reward
+                terminated[t, n], truncated[t, n] = res.terminated, res.truncated
+                parse_failed += bool(res.info.get("parse_failed", False))
+                invalid += not res.info.get("action_is_valid", True)
+                if res.terminated or res.truncated:
+                    self.window.append((float(bool(res.info.get("success", False))),
+                                        slot.episode_return, len(slot.texts)))
+                    self.episodes_done += 1
+                    if res.truncated and not res.terminated:
+                        frames = (list(slot.frames) + list(res.observation.images))[-self.history:]
+                        final_prompts[(t, n)] = self.policy.encode(
+                            frames, prompt_text(res.observation, len(frames)))
+                    ended.append(n)
+                else:
+                    slot.see(res.observation)
+            for n in crashed:  # discard what this rollout holds of the lost episode
+                valid[episode_start[n]: t + 1, n] = False
+                terminated[t, n] = True
+                ended.append(n)
+            for n in ended:
+                episode_start[n] = t + 1
+            self._new_episodes(sorted(ended))
+
+        # V(s_T) for every env, and V of each truncated episode's final state.
+        final_prompts.update({(T - 1, n): self.policy.encode(
+            list(s.frames), prompt_text(s.observation, len(s.frames)))
+            for n, s in enumerate(self.slots) if (T - 1, n) not in final_prompts})
+        keys = list(final_prompts)
+        for start in range(0, len(keys), self.value_batch_size):
+            chunk = keys[start:start + self.value_batch_size]
+            v = self.policy.prompt_values(self.policy.collate([final_prompts[k] for k in chunk]))
+            for (t, n), value in zip(chunk, v.float().cpu().tolist(), strict=True):
+                boot[t, n] = value
+
+        steps = T * N
+        stats = {"parse_failure_rate": parse_failed / steps, "invalid_action_rate": invalid / steps,
+                 "response_tokens": gen_tokens / steps, "episodes": float(self.episodes_done),
+                 "worker_restarts": float(self.vec_env.restarts)}
+        if self.window:
+            success, ret, length = (float(np.mean(x)) for x in zip(*self.window, strict=True))
+            stats.update(success_rate=success, episode_return=ret, episode_length=length)
+        return Rollout(samples, rewards, values, terminated, truncated, valid, boot), stats
+
+    # -- resume -----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {"slots": [{"episode": s.episode, "seed": s.seed, "texts": list(s.texts),
+                           "episode_return": s.episode_return} for s in self.slots],
+                "window": list(self.window), "episodes_done": self.episodes_done,
+                "started": self._started}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Rebuild every env mid-episode by replaying its texts from its episode seed."""
+        self.window.extend(tuple(w) for w in state["window"])
+        self.episodes_done = state["episodes_done"]
+        self._started = state["started"]
+        if not self._started:
+            return
+        for slot, saved in zip(self.slots, state["slots"], strict=True):
+            slot.episode, slot.seed = saved["episode"], saved["seed"]
+        replies, crashed = self.vec_env.replay(
+            {i: (s["seed"], s["texts"]) for i, s in enumerate(state["slots"])})
+        if crashed:
+            raise RuntimeError(f"envs {sorted(crashed)} crashed while replaying their episodes; "
+                               "the checkpoint cannot be resumed exactly.")
+        for i, observations in replies.items():
+            slot, saved = self.slots[i], state["slots"][i]
+            slot.begin(saved["seed"], observations[0], self.history)
+            for obs in observations[1:]:
+                slot.see(obs)
+            slot.texts, slot.episode_return = list(saved["texts"]), saved["episode_return"]
