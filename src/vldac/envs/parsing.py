@@ -95,12 +95,10 @@ class _LenientReader:
             if ch == quote:
                 return "".join(out)
             if ch == "\\" and self.pos < len(self.text):
-                esc = self.text[self.pos]
+                esc, hex4 = self.text[self.pos], self.text[self.pos + 1 : self.pos + 5]
                 self.pos += 1
-                if esc == "u" and re.fullmatch(
-                    r"[0-9a-fA-F]{4}", self.text[self.pos : self.pos + 4]
-                ):
-                    out.append(chr(int(self.text[self.pos : self.pos + 4], 16)))
+                if esc == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", hex4):
+                    out.append(chr(int(hex4, 16)))
                     self.pos += 4
                 else:
                     out.append(_ESCAPES.get(esc, esc))
@@ -219,10 +217,7 @@ def _clean(text: str) -> str:
 
 def _exact(text: str, actions: list[str]) -> str | None:
     wanted = _clean(text).lower()
-    for action in actions:
-        if action.lower() == wanted:
-            return action
-    return None
+    return next((action for action in actions if action.lower() == wanted), None)
 
 
 def _standalone(text: str, start: int, action: str) -> bool:
@@ -249,12 +244,15 @@ def _standalone(text: str, start: int, action: str) -> bool:
 def _first_token(text: str, actions: list[str]) -> str | None:
     """The earliest standalone action in ``text``; the longest one wins a tie in position.
 
-    A case-sensitive pass runs first, so that the article 'a' does not read as action 'A'.
+    A case-sensitive pass runs first; the case-insensitive pass then skips one-letter
+    actions, so that the article 'a' is never read as action 'A'.
     """
     for fold in (False, True):
         haystack = text.lower() if fold else text
         best: tuple[int, int, str] | None = None
         for action in actions:
+            if fold and len(action) == 1 and action.isalpha():
+                continue
             needle = action.lower() if fold else action
             start = haystack.find(needle)
             while start != -1:
@@ -267,10 +265,6 @@ def _first_token(text: str, actions: list[str]) -> str | None:
         if best is not None:
             return best[2]
     return None
-
-
-def _match_value(value: str, actions: list[str]) -> str | None:
-    return _exact(value, actions) or _first_token(value, actions)
 
 
 def _label_value(text: str) -> str | None:
@@ -302,14 +296,18 @@ def extract_action(text: str, actions: list[str]) -> str | None:
         has_action, value = _find_action_key(found)
         if has_action:
             value_text = _as_text(value)
-            return None if value_text is None else _match_value(value_text, actions)
+            if value_text is None:
+                return None
+            return _exact(value_text, actions) or _first_token(value_text, actions)
     stripped = _FENCE.sub(lambda m: m.group(1), text)
     exact = _exact(stripped, actions)
     if exact is not None:
         return exact
     label = _label_value(stripped)
     if label is not None:
-        chosen = _match_value(label, actions)
+        chosen = _exact(label, actions) or _first_token(label, actions)
         if chosen is not None:
             return chosen
-    return _first_token(stripped, actions)
+    # Blank out the labels so that the '=' of 'action = ...' is not read as an action.
+    unlabelled = _ACTION_LABEL.sub(lambda m: " " * len(m.group()), stripped)
+    return _first_token(unlabelled, actions)

@@ -5,12 +5,12 @@ re-scores the sampled responses with `model(**fam.with_response(batch, response,
 family quirks live here:
 
 - Prompts are LEFT padded so every prompt ends at the same column and generated tokens line up.
-- Position ids: transformers derives them from the attention mask inside `generate`, but a plain
-  forward counts padding as positions. `collate` therefore adds explicit `position_ids` (cumsum
-  of the mask) wherever a plain forward would not compute them correctly, and `with_response`
-  continues them exactly as `generate` does (last position + 1, + 2, ...). Qwen batches holding
-  images are the exception: their multimodal (3-D) rope index is computed by the model itself
-  from `mm_token_type_ids`, `image_grid_thw` and the attention mask, which handles padding.
+- Position ids: `collate` adds the ones `generate` itself would derive from the attention mask
+  (0, 1, 2, ... over real tokens) and `with_response` continues them exactly as `generate` does
+  (last + 1, + 2, ...), so a plain forward sees the same positions as generation. Qwen batches
+  that hold images are the exception: the model computes its 3-D m-rope index itself from
+  `mm_token_type_ids`, `image_grid_thw` and the attention mask (padding-aware), in `generate`
+  and in a plain forward alike.
 - Image tensors: Qwen concatenates patch rows of all images (with `image_grid_thw`), Gemma3 stacks
   one fixed-size tensor per image, Idefics3/SmolVLM keep a per-sample image axis padded with
   all-zero images (the model drops those) plus a `pixel_attention_mask`.

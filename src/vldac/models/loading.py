@@ -40,20 +40,28 @@ def tiny_cache_dir() -> Path:
 
 
 def resolve_model_path(path: str) -> str:
-    """``tiny:<family>`` -> a folder holding that tiny model, built offline on first use."""
+    """``tiny:<family>[@<env>]`` -> a folder holding that tiny model, built offline on
+    first use; ``@<env>`` adds the answer-format prior for that env (see models.prime)."""
     if not path.startswith("tiny:"):
         return path
-    family = path.removeprefix("tiny:")
+    family, _, env = path.removeprefix("tiny:").partition("@")
     if family not in FAMILIES:
         raise ModelLoadError(
             f"model.path tiny:<family> needs one of {', '.join(FAMILIES)}; got {family!r}."
         )
     from vldac.models.tiny import make_tiny
 
-    out = tiny_cache_dir() / family
-    if not (out / "config.json").is_file():
-        make_tiny(family, out)
-    return str(out)
+    base = tiny_cache_dir() / family
+    if not (base / "config.json").is_file():
+        make_tiny(family, base)
+    if not env:
+        return str(base)
+    from vldac.models.prime import prime_answer_format
+
+    primed = tiny_cache_dir() / f"{family}@{env.replace('/', '_')}"
+    if not (primed / "config.json").is_file():
+        prime_answer_format(base, env, primed)
+    return str(primed)
 
 
 def load_policy(cfg: ModelConfig, seed: int = 0) -> VLMPolicy:
@@ -73,7 +81,10 @@ def load_policy(cfg: ModelConfig, seed: int = 0) -> VLMPolicy:
             f"cannot load model config from {cfg.path!r} ({_first_line(err)}); give a local "
             "folder, a reachable hub id, or tiny:<family>."
         ) from None
-    family = family_of(hf_config)  # unknown families raise, listing the supported ones
+    try:
+        family = family_of(hf_config)
+    except ValueError as err:  # unknown family: the message lists the supported ones
+        raise ModelLoadError(str(err)) from None
     kwargs = {"dtype": dtype}
     if cfg.attn_implementation != "auto":
         kwargs["attn_implementation"] = cfg.attn_implementation

@@ -248,12 +248,7 @@ def _idefics3(family: str) -> tuple:
     image_processor = Idefics3ImageProcessorPil(
         size={"longest_edge": 64}, max_image_size={"longest_edge": 32}, do_image_splitting=True
     )
-    processor = Idefics3Processor(
-        image_processor=image_processor,
-        tokenizer=tokenizer,
-        image_seq_len=4,
-        chat_template=template,
-    )
+    processor = Idefics3Processor(image_processor, tokenizer, 4, chat_template=template)
     text = dict(
         model_type="llama", vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
@@ -264,16 +259,10 @@ def _idefics3(family: str) -> tuple:
         image_size=32, patch_size=8,
     )  # fmt: skip
     config = Idefics3Config(
-        text_config=text, vision_config=vision, scale_factor=2, image_token_id=ids["<image>"],
-        pad_token_id=0,
-    )  # fmt: skip
-    return (
-        config,
-        processor,
-        [ids["<end_of_utterance>"], ids["<|endoftext|>"]],
-        0,
-        ids["<|im_start|>"],
+        text_config=text, vision_config=vision, scale_factor=2, image_token_id=ids["<image>"]
     )
+    eos = [ids["<end_of_utterance>"], ids["<|endoftext|>"]]
+    return config, processor, eos, ids["<|endoftext|>"], ids["<|im_start|>"]
 
 
 _BUILDERS: dict[str, Callable[[str], tuple]] = {

@@ -51,6 +51,7 @@ def test_unescaped_quotes_in_thoughts_fall_back_to_the_action_label():
         ("I think the best move is to hit now.", BJ, "hit"),
         ("The answer is 10 because 2 + 10 = 12", EZ, "10"),
         ("It is a blue square, so B", ["A", "B"], "B"),
+        ("{action = hit now}", BJ, "hit"),
     ],
 )
 def test_plain_text_answers(text, actions, expected):
@@ -85,6 +86,15 @@ def test_minus_and_plus_are_told_apart():
 )
 def test_garbage_gives_none(text):
     assert extract_action(text, EZ) is None
+
+
+def test_one_letter_actions_match_case_sensitively_in_free_text():
+    assert extract_action("It is a blue square.", ["A", "B"]) is None
+    assert extract_action("a", ["A", "B"]) == "A"  # the whole answer is still case-insensitive
+
+
+def test_label_separator_is_not_an_action():
+    assert extract_action("{action = hit now}", EZ) is None
 
 
 def test_an_explicit_unknown_action_is_not_guessed_from_the_thoughts():

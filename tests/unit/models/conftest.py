@@ -14,6 +14,16 @@ from vldac.models.tiny import TINY_FAMILIES, load_processor, make_tiny
 FAMILY_NAMES = list(TINY_FAMILIES)
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models gain nothing from intra-op threads, and threads spinning against another busy
+    process on a 2-core machine made these tests 15x slower. Restored after each test."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_path(tmp_path_factory) -> Callable[[str], Path]:
     built: dict[str, Path] = {}
