@@ -26,7 +26,8 @@ class ColorMatchEnv(DiscreteTextEnv):
     reply, so it scores 1.0 half the time); ``"penalty"`` gives -1.0 and, with the default
     one-step limit, ends the episode by truncation.
 
-    Arguments: ``size`` (side of the square image in pixels, default 64) and ``noise``
+    Arguments: ``size`` (side of the square image in pixels, default 224: at 64 px a tiny
+    random vision tower passes too little of the colour to the last prompt token) and ``noise``
     (whether to add deterministic per-pixel noise of +-16 levels, default True).
     """
 
@@ -35,7 +36,7 @@ class ColorMatchEnv(DiscreteTextEnv):
     default_max_episode_steps = 1
     default_invalid_action = "random"
 
-    def __init__(self, *, size: int = 64, noise: bool = True, **kwargs) -> None:
+    def __init__(self, *, size: int = 224, noise: bool = True, **kwargs) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 2048:
             raise ValueError(f"size must be an integer in 1..2048, got {size!r}.")
         super().__init__(**kwargs)

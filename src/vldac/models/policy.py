@@ -168,10 +168,12 @@ class VLMPolicy(nn.Module):
         return self.value_head(hidden[0][:, -1])
 
     @torch.no_grad()
-    def reference_logprobs(self, batch, response_ids, response_mask) -> torch.Tensor:
-        """log pi_ref(y_i | x, y_<i) with the adapters disabled: [B, L] float32."""
+    def reference_logprobs(self, batch, response_ids, response_mask,
+                           temperature: float) -> torch.Tensor:
+        """log pi_ref(y_i | x, y_<i) at ``temperature`` with the adapters disabled: [B, L]."""
         with self.model.disable_adapter():
-            return self.score(batch, response_ids, response_mask, values=False).logprobs
+            return self.score(batch, response_ids, response_mask, temperature=temperature,
+                              values=False).logprobs
 
     # -- the teacher-forced pass (used with grad in the update) ---------------------------
     def score(

@@ -116,7 +116,8 @@ class RolloutCollector:
                        for s in self.slots]
             batch = self.policy.collate(prompts)
             gen = self.policy.generate(batch, **self.gen_kwargs)
-            ref = self.policy.reference_logprobs(batch, gen.response_ids, gen.response_mask)
+            ref = self.policy.reference_logprobs(batch, gen.response_ids, gen.response_mask,
+                                                self.gen_kwargs["temperature"])
             values[t] = gen.values.float().cpu()
             lengths = gen.response_mask.sum(1).tolist()
             gen_tokens += sum(lengths)

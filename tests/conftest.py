@@ -1,0 +1,13 @@
+"""Shared fixtures: tiny models are built once per session in a temporary cache."""
+
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tiny_cache(tmp_path_factory):
+    """Point ``tiny:<family>`` at a per-session cache so tests never touch ~/.cache."""
+    if "VLDAC_CACHE" not in os.environ:
+        os.environ["VLDAC_CACHE"] = str(tmp_path_factory.mktemp("vldac_cache"))
+    yield
