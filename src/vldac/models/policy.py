@@ -127,8 +127,12 @@ class VLMPolicy(nn.Module):
         max_new_tokens: int,
         temperature: float,
         do_sample: bool = True,
+        min_new_tokens: int | None = None,
     ) -> Generation:
-        """Sample responses for a prompt batch; V(s_t) comes from the same prompt pass."""
+        """Sample responses for a prompt batch; V(s_t) comes from the same prompt pass.
+
+        ``min_new_tokens`` (benchmarks only) forbids EOS before that length; it changes
+        the sampling distribution, so training never sets it."""
         from transformers import GenerationConfig
 
         config = GenerationConfig(
@@ -137,6 +141,7 @@ class VLMPolicy(nn.Module):
             top_k=0 if do_sample else None,
             top_p=1.0 if do_sample else None,
             max_new_tokens=max_new_tokens,
+            min_new_tokens=min_new_tokens,
             pad_token_id=self.pad_token_id,
             eos_token_id=self.eos_token_ids.tolist(),
             suppress_tokens=self.suppressed.tolist() or None,

@@ -1,0 +1,165 @@
+"""``vldac bench train``: end-to-end training throughput on the tiny reference model.
+
+Settings of the comparison (NumberLine, one 300x300 frame = 121 image tokens, 32 new tokens
+every step, 32 env steps per update, 4 PPO epochs, the paper's 3072-2048 value head):
+
+- ``vldac``:    this package's loop: N envs in worker processes, one batched generate per
+                step (value from the prompt pass), one batched reference forward, padded
+                mini-batches in the update.
+- ``official``: the official loop's structure rebuilt from the same components: one env,
+                the processor run twice per step, batch-1 generation, a policy re-forward
+                for old log-probs and the value, a separate reference forward, and a PPO
+                update at micro-batch 1. Same model, same settings, same machine; it is a
+                re-creation of the official code's work pattern, not the official code.
+
+Generation runs to the full 32 tokens in both (EOS suppressed) so that both do equal work.
+Reported: env steps/s for rollout, update and in total, generated tokens/s, peak RSS;
+medians over repeats.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+STEPS_PER_UPDATE = 32
+NEW_TOKENS = 32
+PPO_EPOCHS = 4
+
+
+def _config(num_envs: int, mini_batch: int, model_path: str):
+    from vldac.config import from_dict
+
+    return from_dict({
+        "model": {"path": model_path, "value_head": [3072, 2048], "dtype": "float32",
+                  "lora": {"dropout": 0.0}},
+        "env": {"name": "gym_cards/NumberLine-v0", "num_envs": num_envs,
+                "num_workers": min(2, num_envs)},
+        "rollout": {"steps_per_env": STEPS_PER_UPDATE // num_envs,
+                    "max_new_tokens": NEW_TOKENS},
+        "algo": {"warmup_updates": 0},
+        "train": {"ppo_epochs": PPO_EPOCHS, "mini_batch_size": mini_batch,
+                  "grad_accum_steps": max(1, 8 // mini_batch), "lr": 1e-4},
+    })
+
+
+def _run_vldac(policy, cfg, updates: int) -> list[tuple[float, float, int]]:
+    from vldac.rollout import EnvSpec, RolloutCollector, VectorEnv
+    from vldac.train.update import compute_advantages, ppo_update
+
+    opt = torch.optim.Adam(policy.trainable_parameters(), lr=cfg.train.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    out = []
+    with VectorEnv(EnvSpec(cfg.env.name, {}), cfg.env.num_envs, cfg.env.num_workers) as vec:
+        col = RolloutCollector(policy, vec, seed=0, history=1, max_new_tokens=NEW_TOKENS,
+                               temperature=1.0, do_sample=True, stats_window=50)
+        col.gen_kwargs["min_new_tokens"] = NEW_TOKENS  # equal work: always 32 tokens
+        col.start()
+        for _ in range(updates):
+            t0 = time.perf_counter()
+            rollout, stats = col.collect(cfg.rollout.steps_per_env)
+            t1 = time.perf_counter()
+            compute_advantages(rollout, cfg.algo)
+            ppo_update(policy, opt, sched, rollout, cfg.algo, cfg.train, 1.0, False)
+            out.append((t1 - t0, time.perf_counter() - t1,
+                        int(stats["response_tokens"] * STEPS_PER_UPDATE)))
+    return out
+
+
+def _run_official(policy, cfg, updates: int) -> list[tuple[float, float, int]]:
+    """The official loop's work pattern (see module docstring), with our components."""
+    from vldac.algo import step_gae, vldac_loss
+    from vldac.envs import make
+
+    env = make(cfg.env.name)
+    obs = env.reset(0)
+    opt = torch.optim.Adam(policy.trainable_parameters(), lr=cfg.train.lr)
+    out = []
+    for _ in range(updates):
+        t0 = time.perf_counter()
+        policy.eval()
+        steps, rewards, values, dones, tokens = [], [], [], [], 0
+        for _ in range(STEPS_PER_UPDATE):
+            policy.encode(obs.images, obs.text)  # the official code processes twice per step
+            batch = policy.collate([policy.encode(obs.images, obs.text)])
+            gen = policy.generate(batch, NEW_TOKENS, 1.0, min_new_tokens=NEW_TOKENS)
+            with torch.no_grad():  # re-forward for old log-probs + value, then the reference
+                scored = policy.score(batch, gen.response_ids, gen.response_mask)
+                ref = policy.reference_logprobs(batch, gen.response_ids, gen.response_mask, 1.0)
+            tokens += int(gen.response_mask.sum())
+            res = env.step(gen.texts[0])
+            steps.append((batch, gen.response_ids, gen.response_mask, scored.logprobs, ref))
+            rewards.append(res.reward)
+            values.append(float(scored.values[0]))
+            dones.append(res.terminated or res.truncated)
+            obs = env.reset(len(rewards)) if dones[-1] else res.observation
+        t1 = time.perf_counter()
+        r, v = torch.tensor(rewards)[:, None], torch.tensor(values)[:, None]
+        d = torch.tensor(dones)[:, None]
+        adv, ret = step_gae(r, v, v[-1], d, torch.zeros_like(d), 0.99, 0.95)
+        policy.train()
+        for _epoch in range(PPO_EPOCHS):
+            for i in torch.randperm(STEPS_PER_UPDATE).tolist():
+                batch, resp, mask, old, ref = steps[i]
+                s = policy.score(batch, resp, mask)
+                loss, _ = vldac_loss(s.logprobs, old, ref, mask, adv[i], s.values, v[i], ret[i],
+                                     clip_eps=0.1, value_clip_eps=0.1, kl_coef=0.05,
+                                     value_coef=0.15)
+                loss.backward()
+                opt.step()
+                opt.zero_grad()
+        out.append((t1 - t0, time.perf_counter() - t1, tokens))
+    env.close()
+    return out
+
+
+def bench_train(num_envs: int = 32, updates: int = 2, repeats: int = 3, loop: str = "both",
+                out: str | None = None) -> list[dict]:
+    from vldac.models import load_policy
+    from vldac.models.tiny import make_tiny
+
+    torch.set_num_threads(torch.get_num_threads())
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        model_path = str(make_tiny("qwen2_vl", Path(tmp) / "tiny-qwen2vl"))
+        loops = ["official", "vldac"] if loop == "both" else [loop]
+        for name in loops:
+            envs = 1 if name == "official" else num_envs
+            cfg = _config(envs, 1 if name == "official" else 8, model_path)
+            policy = load_policy(cfg.model, seed=0)
+            run = _run_official if name == "official" else _run_vldac
+            run(policy, cfg, 1)  # warm-up: allocator, worker start, first-call overheads
+            samples = [t for _ in range(repeats) for t in run(policy, cfg, updates)]
+            roll = statistics.median(s[0] for s in samples)
+            upd = statistics.median(s[1] for s in samples)
+            toks = statistics.median(s[2] for s in samples)
+            rows.append({"loop": name, "envs": envs, "rollout_steps_per_s": STEPS_PER_UPDATE / roll,
+                         "update_steps_per_s": STEPS_PER_UPDATE / upd,
+                         "total_steps_per_s": STEPS_PER_UPDATE / (roll + upd),
+                         "gen_tokens_per_s": toks / roll,
+                         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20})
+            del policy
+    _print_table(rows, updates, repeats)
+    if out:
+        Path(out).write_text(json.dumps(rows, indent=2))
+    return rows
+
+
+def _print_table(rows: list[dict], updates: int, repeats: int) -> None:
+    print(f"\nNumberLine, tiny Qwen2-VL reference model, {STEPS_PER_UPDATE} env steps/update, "
+          f"{NEW_TOKENS} new tokens/step, {PPO_EPOCHS} PPO epochs; medians over "
+          f"{updates * repeats} updates; torch threads {torch.get_num_threads()}")
+    print("| loop | envs | rollout steps/s | update steps/s | total steps/s | gen tok/s | peak RSS GB |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['loop']} | {r['envs']} | {r['rollout_steps_per_s']:.1f} | "
+              f"{r['update_steps_per_s']:.1f} | {r['total_steps_per_s']:.2f} | "
+              f"{r['gen_tokens_per_s']:.0f} | {r['peak_rss_gb']:.2f} |")
+    if len(rows) == 2 and rows[0]["loop"] == "official":
+        print(f"speed-up (total): {rows[1]['total_steps_per_s'] / rows[0]['total_steps_per_s']:.1f}x")
