@@ -45,7 +45,8 @@ def _config(num_envs: int, mini_batch: int, model_path: str):
                     "max_new_tokens": NEW_TOKENS},
         "algo": {"warmup_updates": 0},
         "train": {"ppo_epochs": PPO_EPOCHS, "mini_batch_size": mini_batch,
-                  "grad_accum_steps": max(1, 8 // mini_batch), "lr": 1e-4},
+                  # one optimiser step per epoch in both loops (the paper accumulates 128)
+                  "grad_accum_steps": STEPS_PER_UPDATE // mini_batch, "lr": 1e-4},
     })
 
 
@@ -53,7 +54,7 @@ def _run_vldac(policy, cfg, updates: int) -> list[tuple[float, float, int]]:
     from vldac.rollout import EnvSpec, RolloutCollector, VectorEnv
     from vldac.train.update import compute_advantages, ppo_update
 
-    opt = torch.optim.Adam(policy.trainable_parameters(), lr=cfg.train.lr)
+    opt = torch.optim.Adam(policy.trainable_parameters(), lr=cfg.train.lr, fused=True)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
     out = []
     with VectorEnv(EnvSpec(cfg.env.name, {}), cfg.env.num_envs, cfg.env.num_workers) as vec:
@@ -79,7 +80,7 @@ def _run_official(policy, cfg, updates: int) -> list[tuple[float, float, int]]:
 
     env = make(cfg.env.name)
     obs = env.reset(0)
-    opt = torch.optim.Adam(policy.trainable_parameters(), lr=cfg.train.lr)
+    opt = torch.optim.Adam(policy.trainable_parameters(), lr=cfg.train.lr, fused=True)
     out = []
     for _ in range(updates):
         t0 = time.perf_counter()
@@ -111,9 +112,9 @@ def _run_official(policy, cfg, updates: int) -> list[tuple[float, float, int]]:
                 loss, _ = vldac_loss(s.logprobs, old, ref, mask, adv[i], s.values, v[i], ret[i],
                                      clip_eps=0.1, value_clip_eps=0.1, kl_coef=0.05,
                                      value_coef=0.15)
-                loss.backward()
-                opt.step()
-                opt.zero_grad()
+                (loss / STEPS_PER_UPDATE).backward()
+            opt.step()  # one optimiser step per epoch, as in the batched loop
+            opt.zero_grad()
         out.append((t1 - t0, time.perf_counter() - t1, tokens))
     env.close()
     return out

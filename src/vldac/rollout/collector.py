@@ -50,6 +50,7 @@ class EnvSlot:
     episode_return: float = 0.0
     observation: Observation | None = None
     frames: deque = field(default_factory=deque)
+    encoded: tuple | None = None  # ((episode, step), prompt encoding) of the current state
 
     def begin(self, seed: int, obs: Observation, history: int) -> None:
         self.seed, self.texts, self.episode_return = seed, [], 0.0
@@ -112,8 +113,7 @@ class RolloutCollector:
         parse_failed = invalid = gen_tokens = 0
 
         for t in range(T):
-            prompts = [self.policy.encode(list(s.frames), prompt_text(s.observation, len(s.frames)))
-                       for s in self.slots]
+            prompts = [self._encode_state(s) for s in self.slots]
             batch = self.policy.collate(prompts)
             gen = self.policy.generate(batch, **self.gen_kwargs)
             ref = self.policy.reference_logprobs(batch, gen.response_ids, gen.response_mask,
@@ -156,9 +156,8 @@ class RolloutCollector:
             self._new_episodes(sorted(ended))
 
         # V(s_T) for every env, and V of each truncated episode's final state.
-        final_prompts.update({(T - 1, n): self.policy.encode(
-            list(s.frames), prompt_text(s.observation, len(s.frames)))
-            for n, s in enumerate(self.slots) if (T - 1, n) not in final_prompts})
+        final_prompts.update({(T - 1, n): self._encode_state(s)
+                              for n, s in enumerate(self.slots) if (T - 1, n) not in final_prompts})
         keys = list(final_prompts)
         for start in range(0, len(keys), self.value_batch_size):
             chunk = keys[start:start + self.value_batch_size]
@@ -174,6 +173,16 @@ class RolloutCollector:
             success, ret, length = (float(np.mean(x)) for x in zip(*self.window, strict=True))
             stats.update(success_rate=success, episode_return=ret, episode_length=length)
         return Rollout(samples, rewards, values, terminated, truncated, valid, boot), stats
+
+    def _encode_state(self, slot: EnvSlot) -> dict:
+        """The prompt of a slot's current state, encoded once: the bootstrap pass at the end
+        of a rollout and the first step of the next one share it."""
+        key = (slot.episode, len(slot.texts))
+        if slot.encoded is None or slot.encoded[0] != key:
+            frames = list(slot.frames)
+            slot.encoded = (key, self.policy.encode(frames, prompt_text(slot.observation,
+                                                                        len(frames))))
+        return slot.encoded[1]
 
     # -- resume -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -111,8 +111,10 @@ def train(cfg: Config, resume: bool = False, stop_after: int | None = None) -> T
     seed_everything(cfg.seed)
     policy = load_policy(cfg.model, seed=cfg.seed)
     write_manifest(out, cfg, policy.device)
+    # fused: one kernel over all parameters instead of a Python loop per tensor.
     optimizer = torch.optim.Adam(policy.trainable_parameters(), lr=cfg.train.lr,
-                                 eps=cfg.train.adam_eps, weight_decay=cfg.train.weight_decay)
+                                 eps=cfg.train.adam_eps, weight_decay=cfg.train.weight_decay,
+                                 fused=True)
     total_opt_steps = cfg.num_updates * cfg.optimizer_steps_per_update
     scheduler = cosine_schedule(optimizer, total_opt_steps, cfg.train.lr, cfg.train.end_lr)
     env_kwargs = dict(cfg.env.kwargs)
