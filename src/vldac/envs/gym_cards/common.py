@@ -12,6 +12,7 @@ Rules (gym-cards, as in spec section 2.2):
 
 from __future__ import annotations
 
+import abc
 from collections import Counter
 from dataclasses import dataclass
 
@@ -64,11 +65,13 @@ class FormulaCardGame(DiscreteTextEnv):
 
     # ----- game-specific hooks -------------------------------------------------------------
 
+    @abc.abstractmethod
     def _deal(self) -> list[Card]:
-        raise NotImplementedError
+        """The cards of a new episode, drawn from ``self._rng``."""
 
+    @abc.abstractmethod
     def _draw_formula(self, draw: ImageDraw.ImageDraw) -> None:
-        raise NotImplementedError
+        """Draw the current formula onto the frame."""
 
     # ----- rules ---------------------------------------------------------------------------
 
