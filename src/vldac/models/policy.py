@@ -159,10 +159,8 @@ class VLMPolicy(nn.Module):
             token_logprobs(logits, response, temperature, self.suppressed, self.logprob_chunk)
             * mask
         )
-        response = torch.where(mask, response, torch.full_like(response, self.pad_token_id))
-        texts = self.processor.tokenizer.batch_decode(
-            response.masked_fill(~mask, self.pad_token_id), skip_special_tokens=True
-        )
+        response = response.masked_fill(~mask, self.pad_token_id)
+        texts = self.processor.tokenizer.batch_decode(response, skip_special_tokens=True)
         return Generation(response, mask, logprobs, values, texts)
 
     @torch.no_grad()
