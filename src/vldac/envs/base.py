@@ -71,5 +71,13 @@ class Env(abc.ABC):
     def step(self, text: str) -> StepResult:
         """Parse ``text`` into an action, apply it, and report the outcome."""
 
+    def expert_action(self) -> str:
+        """The answer a scripted expert gives in the current state (an env's planner or oracle).
+
+        Used by ``vldac env check`` and the tests; an env without an expert raises
+        NotImplementedError.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no scripted expert.")
+
     def close(self) -> None:  # noqa: B027 (an optional hook: a no-op unless overridden)
         """Release simulator resources (windows, servers, subprocesses)."""

@@ -107,3 +107,9 @@ register("gym_cards/EZPoints-v0", "vldac.envs.gym_cards.ezpoints:EZPointsEnv")
 register("gym_cards/Points24-v0", "vldac.envs.gym_cards.points24:Points24Env")
 register("gym_cards/Blackjack-v0", "vldac.envs.gym_cards.blackjack:BlackjackEnv")
 register("probe/ColorMatch", "vldac.envs.probe:ColorMatchEnv")
+
+# MiniWorld (extra: miniworld): the paper's four "go to the red box" tasks and any task by id.
+
+# ALFWorld (extra: alfworld): the TextWorld engine; the visual THOR mode has its own extra.
+
+# WebShop (extra: webshop): a self-hosted shop driven by a headless browser.
