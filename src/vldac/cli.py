@@ -3,6 +3,7 @@
     vldac train --config config.yaml [--preset demo] [--set train.lr=1e-5] [--resume]
     vldac model make-tiny --family qwen2_vl --out models/tiny-qwen2vl
     vldac envs
+    vldac env check gym_cards/EZPoints-v0 [--steps 200] [--seed 0] [--out DIR] [--set key=value]
     vldac bench train [--envs 32] [--updates 3] [--repeats 3]
 
 Expected failures (bad config, missing file, model that cannot be loaded, a run that would
@@ -48,6 +49,22 @@ def _cmd_envs(_args: argparse.Namespace) -> None:
     print("\n".join(registered()))
 
 
+def _cmd_env_check(args: argparse.Namespace) -> int:
+    from vldac.envs.check import check_env, format_table, parse_env_kwargs
+
+    try:
+        result = check_env(args.name, steps=args.steps, expert_episodes=args.expert_episodes,
+                           seed=args.seed, out=args.out, **parse_env_kwargs(args.set))
+    except (ImportError, ValueError) as err:  # a missing extra, an unknown env or argument
+        print(f"vldac: error: {err}", file=sys.stderr)
+        return 2
+    print(format_table(result))
+    if not result.passed:
+        print(f"vldac: check failed: {result.reason()}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _cmd_bench_train(args: argparse.Namespace) -> None:
     from vldac.bench import bench_train
 
@@ -80,6 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("envs", help="list the registered environments")
     p.set_defaults(func=_cmd_envs)
 
+    p = sub.add_parser("env", help="environment utilities")
+    esub = p.add_subparsers(dest="env_command", required=True)
+    c = esub.add_parser("check", help="health check: random steps, then the scripted expert")
+    c.add_argument("name", help="registered env name (see `vldac envs`)")
+    c.add_argument("--steps", type=int, default=200, help="random steps (default 200)")
+    c.add_argument("--expert-episodes", type=int, default=5,
+                   help="expert episodes; the check passes when one is won (default 5)")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--out", default="env-check", help="folder for the PNG, prompt and JSON")
+    c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="env constructor argument, e.g. --set size=64 (repeatable)")
+    c.set_defaults(func=_cmd_env_check)
+
     p = sub.add_parser("bench", help="benchmarks")
     bsub = p.add_subparsers(dest="bench_command", required=True)
     b = bsub.add_parser("train", help="end-to-end training throughput on the tiny reference model")
@@ -99,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     from vldac.train import RunExistsError
 
     try:
-        args.func(args)
+        status = args.func(args)
     except (ConfigError, ModelLoadError, RunExistsError, FileExistsError, FileNotFoundError) as err:
         print(f"vldac: error: {err}", file=sys.stderr)
         return 2
@@ -110,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vldac: interrupted; continue a training run with --resume", file=sys.stderr)
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":
