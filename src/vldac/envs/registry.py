@@ -113,3 +113,4 @@ register("probe/ColorMatch", "vldac.envs.probe:ColorMatchEnv")
 # ALFWorld (extra: alfworld): the TextWorld engine; the visual THOR mode has its own extra.
 
 # WebShop (extra: webshop): a self-hosted shop driven by a headless browser.
+register("webshop/WebShop-v0", "vldac.envs.webshop.env:WebShopEnv", extra="webshop")
