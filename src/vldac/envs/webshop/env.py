@@ -19,6 +19,8 @@ invalid_action: what an unreadable answer, or an action not available on the pag
 ``"noop"`` (default): nothing happens, reward 0, ``action_is_valid=False``, the step counts
 toward the limit; this matches WebShop, where an invalid action leaves the page as it was.
 ``"penalty"``: the same, but the step costs -1 (the penalty rule of the other envs).
+``"random"``: a uniformly random admissible action is executed instead (the official VL-DAC
+fallback), drawn from an RNG seeded by ``reset``, so replays repeat it.
 
 Processes: the shop server (server.py) is shared by the envs of one process with the same
 catalogue and search settings; the browser (browser.py) likewise. Every page is a function
@@ -47,7 +49,7 @@ from vldac.envs.webshop.server import ServerStartError, ShopServer
 __all__ = ["WebShopEnv"]
 
 _log = logging.getLogger(__name__)
-INVALID_ACTION_RULES = ("noop", "penalty")
+INVALID_ACTION_RULES = ("noop", "penalty", "random")
 PENALTY_REWARD = -1.0
 SUCCESS_REWARD = 1.0 - 1e-9
 # Shared servers: {key: [server, users]}; the key covers everything the server is built from.
@@ -129,6 +131,7 @@ class WebShopEnv(Env):
         """Pick the goal from ``seed`` and open the search page."""
         rng = random.Random(operator.index(seed))
         self.goal_index = rng.choices(range(len(self.catalogue.goals)), self._weights)[0]
+        self._rng = rng  # the "random" invalid-action rule draws from it
         self.goal = self.catalogue.goals[self.goal_index]
         self._steps, self._done = 0, False
         self._path = f"/s/{self.goal_index}/"
@@ -143,7 +146,12 @@ class WebShopEnv(Env):
             raise RuntimeError(f"{self.name}: the episode has ended; call reset(seed) again.")
         self._steps += 1
         parsed = parse_action(text)
+        parse_failed = parsed is None
         act = self._resolve(parsed)
+        valid = act is not None
+        if not valid and self.invalid_action == "random":
+            parsed = parse_action(self._rng.choice(self.admissible_actions()))
+            act = self._resolve(parsed)
         reward, terminated, executed = 0.0, False, None
         if act is None:
             reward = PENALTY_REWARD if self.invalid_action == "penalty" else 0.0
@@ -155,8 +163,8 @@ class WebShopEnv(Env):
                 reward, terminated = float(self._page["reward"]), True
         truncated = not terminated and self._steps >= self.max_episode_steps
         self._done = terminated or truncated
-        info = {"success": terminated and reward >= SUCCESS_REWARD, "action_is_valid": act is not None,
-                "parse_failed": parsed is None, "action": executed, "goal_index": self.goal_index,
+        info = {"success": terminated and reward >= SUCCESS_REWARD, "action_is_valid": valid,
+                "parse_failed": parse_failed, "action": executed, "goal_index": self.goal_index,
                 "page": self._page.get("page"), "recoveries": self.recoveries,
                 "server_restarts": self._server.restarts}
         return StepResult(self._observe(), reward, terminated, truncated, info)
@@ -218,10 +226,9 @@ class WebShopEnv(Env):
         self._tab.goto(self._server.base_url + self._path)
 
     def _read_page(self) -> None:
-        self._page = self._tab.state()
-        self._labels = self._tab.labels()
-        self._has_search = self._tab.has_search_box()
-        self._text = self._tab.text()
+        found = self._tab.read()
+        self._page, self._labels = found["state"], found["labels"]
+        self._has_search, self._text = found["search"], found["text"]
         self._image = self._tab.screenshot(self.full_page)
 
     def _current_path(self) -> str:
@@ -231,9 +238,15 @@ class WebShopEnv(Env):
     # ----- observation ----------------------------------------------------------------------
 
     def available_actions(self) -> list[str]:
-        """The actions the current page offers, as the agent should write them."""
+        """The actions the current page offers, as the prompt lists them."""
         actions = ["search[<your query>]"] if self._has_search else []
         return actions + [f"click[{label}]" for label in self._labels]
+
+    def admissible_actions(self) -> list[str]:
+        """Concrete actions valid on the current page (the search is the instruction itself);
+        used by the "random" rule and by ``vldac env check``'s random policy."""
+        search = [f"search[{self.goal['instruction_text']}]"] if self._has_search else []
+        return search + [f"click[{label}]" for label in self._labels]
 
     def _observe(self) -> Observation:
         text = self._text

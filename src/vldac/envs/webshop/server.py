@@ -117,7 +117,12 @@ class ShopServer:
         raise TimeoutError
 
     def _failure_reason(self) -> str:
-        code = self._proc.poll() if self._proc else None
+        code = None
+        if self._proc is not None:
+            try:  # a process that closed its stdout is usually exiting: give it a moment
+                code = self._proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
         last = ""
         if self._log is not None:
             lines = [ln for ln in Path(self._log.name).read_text(errors="replace").splitlines()
@@ -143,16 +148,17 @@ class ShopServer:
         if self._proc is not None:
             _log.warning("WebShop server (pid %s) is dead or hung; restarting it", self.pid)
             self.restarts += 1
-        self.stop()
+        self.stop(force=True)  # a hung (e.g. stopped) process may ignore SIGTERM
         self.start()
         return True
 
-    def stop(self) -> None:
-        """Terminate the process (kill after 5 s) and free its port; safe to call twice."""
+    def stop(self, force: bool = False) -> None:
+        """Terminate the process (kill after 5 s, or at once if ``force``) and free its port;
+        safe to call twice."""
         proc, self._proc = self._proc, None
         if proc is not None:
             if proc.poll() is None:
-                proc.terminate()
+                proc.kill() if force else proc.terminate()
                 try:
                     proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:
