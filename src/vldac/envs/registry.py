@@ -109,6 +109,11 @@ register("gym_cards/Blackjack-v0", "vldac.envs.gym_cards.blackjack:BlackjackEnv"
 register("probe/ColorMatch", "vldac.envs.probe:ColorMatchEnv")
 
 # MiniWorld (extra: miniworld): the paper's four "go to the red box" tasks and any task by id.
+register("miniworld/Hallway-v0", "vldac.envs.miniworld.env:HallwayEnv", extra="miniworld")
+register("miniworld/OneRoom-v0", "vldac.envs.miniworld.env:OneRoomEnv", extra="miniworld")
+register("miniworld/FourRooms-v0", "vldac.envs.miniworld.env:FourRoomsEnv", extra="miniworld")
+register("miniworld/WallGap-v0", "vldac.envs.miniworld.env:WallGapEnv", extra="miniworld")
+register("miniworld/Task", "vldac.envs.miniworld.env:MiniWorldTaskEnv", extra="miniworld")
 
 # ALFWorld (extra: alfworld): the TextWorld engine; the visual THOR mode has its own extra.
 
