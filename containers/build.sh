@@ -56,7 +56,7 @@ trap 'rm -rf "$ctx"' EXIT
 mkdir -p "$ctx/project" "$ctx/wheels"
 tar -C "$root" --exclude=__pycache__ --exclude='*.egg-info' -cf - pyproject.toml README.md src \
   | tar -C "$ctx/project" -xf -
-torch_local=0
+torch_local=0 base_args=()
 for dir in $wheelhouse; do
   dir=${dir#file://}
   [ -d "$dir" ] || continue
@@ -68,7 +68,7 @@ for dir in $wheelhouse; do
   done
 done
 if [ "$torch_local" = 1 ]; then  # offline-friendly: never ask the (unreachable) torch index
-  extra_args=(--build-arg TORCH_INDEX_URL= "${extra_args[@]}")
+  base_args=(--build-arg TORCH_INDEX_URL=)
 fi
 secret=()
 [ -s "$ca_bundle" ] && secret=(--secret "id=ca_bundle,src=$ca_bundle")
@@ -111,7 +111,7 @@ make_local_base() {
 build() {  # build NAME DOCKERFILE [--build-arg ...]
   local name=$1 file=$2; shift 2
   local args=(-f "$file" -t "$name" --iidfile "$ctx/iid" "${secret[@]}"
-              --build-arg "VLDAC_IMAGE=$name" --build-arg "VLDAC_COMMIT=$commit"
+              --build-arg "IMAGE_NAME=$name" --build-arg "IMAGE_COMMIT=$commit"
               "$@" "${extra_args[@]}")
   case $runtime in
     docker) DOCKER_BUILDKIT=1 docker build "${args[@]}" "$ctx" ;;
@@ -122,7 +122,7 @@ build() {  # build NAME DOCKERFILE [--build-arg ...]
 }
 
 [ "$local_base" = 1 ] && base_image=$(make_local_base)
-build "vldac-base:$tag" "$here/base/Dockerfile" --build-arg "BASE_IMAGE=$base_image"
+build "vldac-base:$tag" "$here/base/Dockerfile" --build-arg "BASE_IMAGE=$base_image" "${base_args[@]}"
 [ "$family" = base ] && exit 0
 [ "$family" = all ] && targets=("${families[@]}") || targets=("$family")
 for target in "${targets[@]}"; do

@@ -18,6 +18,7 @@ a JSON result (env, steps/s, success, image path, versions). Imports no torch or
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import random
@@ -91,9 +92,15 @@ class CheckResult:
         data = asdict(self)
         for phase in ("random", "expert"):
             part = getattr(self, phase)
-            data[phase].update(steps_per_s=part.steps_per_s, success_rate=part.success_rate)
+            # null, not NaN (invalid JSON), when no episode ended or no time was measured
+            data[phase].update(steps_per_s=_finite(part.steps_per_s),
+                               success_rate=_finite(part.success_rate))
         data["passed"] = self.passed
         return data
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def parse_env_kwargs(pairs: list[str]) -> dict[str, Any]:
@@ -223,8 +230,9 @@ def format_table(result: CheckResult) -> str:
     """A small aligned table of both phases, for the terminal."""
     rows = [("policy", "steps", "episodes", "success", "steps/s")]
     for phase in (result.random, result.expert):
-        rows.append((phase.policy, str(phase.steps), str(phase.episodes),
-                     f"{phase.success_rate:.2f}", f"{phase.steps_per_s:.1f}"))
+        rate = f"{phase.success_rate:.2f}" if phase.episodes else "-"
+        rows.append((phase.policy, str(phase.steps), str(phase.episodes), rate,
+                     f"{phase.steps_per_s:.1f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [f"env {result.env} (seed {result.seed})"]
     for row in rows:

@@ -130,3 +130,11 @@ def test_missing_extra_exits_2_naming_it_without_traceback(monkeypatch, tmp_path
 def test_bad_names_and_arguments_exit_2(argv, tmp_path, capsys):
     assert main(["env", "check", *argv, "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.startswith("vldac: error: ")
+
+
+def test_no_finished_episode_is_null_in_json_and_dash_in_table(monkeypatch, tmp_path, capsys):
+    use_env(monkeypatch, OpenTextEnv(hook=["look"]))
+    assert main(["env", "check", "test/OpenText", "--steps", "2", "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[2].split()[3] == "-"
+    text = (tmp_path / "test_OpenText-seed0.json").read_text()
+    assert "NaN" not in text and json.loads(text)["random"]["success_rate"] is None
