@@ -143,3 +143,40 @@ def test_match_label_by_text_asin_or_title():
     assert match_label("b0abc", labels, {}) == 2
     assert match_label("Acme Tea", labels, {"B0ABC": "Acme Tea"}) == 2
     assert match_label("Buy Now", labels, {}) is None
+
+
+def test_site_pages_and_reward_without_a_browser():
+    pytest.importorskip("flask", reason="the WebShop site needs flask (vldac[webshop])")
+    from vldac.envs.webshop.app import create_app
+
+    shop = generate(0, 60)
+    goal = shop["goals"][0]
+    client = create_app(shop).test_client()
+    assert client.get("/health").get_json()["products"] == 60
+    assert goal["instruction_text"] in client.get("/s/0/").get_data(as_text=True)
+    page = client.get("/s/0/search", query_string={"q": goal_query(goal), "page": 2})
+    html = page.get_data(as_text=True)
+    assert "Page 2" in html and 'data-click="&lt; Prev"' in html and html.count('class="asin"') == 10
+    options = json.dumps(goal["goal_options"])
+    done = client.get(f"/s/0/buy/{goal['asin']}", query_string={"options": options})
+    assert "Your score (min 0.0, max 1.0): 1.0000" in done.get_data(as_text=True)
+    assert client.get("/s/999/").status_code == 404
+
+
+def test_lucene_search_is_deterministic_and_agrees_with_bm25(tmp_path):
+    from vldac.envs.webshop.lucene import anserini_jar
+
+    try:
+        anserini_jar()
+    except ImportError as exc:
+        pytest.skip(str(exc))
+    from vldac.envs.webshop.lucene import LuceneSearch
+
+    shop = generate(0, 300)
+    lucene = LuceneSearch(shop["products"], tmp_path / "index")
+    bm25 = BM25Search(shop["products"])
+    queries = [goal_query(g) for g in shop["goals"][:40]]
+    assert [lucene.search(q) for q in queries] == [lucene.search(q) for q in queries]
+    found = sum(g["asin"] in lucene.search(goal_query(g)) for g in shop["goals"][:40])
+    top = sum(lucene.search(q)[0] == bm25.search(q)[0] for q in queries)
+    assert found >= 38 and top >= 30

@@ -33,6 +33,7 @@ starts afresh. ``close()`` stops the server and, with the last env, Chromium.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import operator
 import random
@@ -54,6 +55,15 @@ PENALTY_REWARD = -1.0
 SUCCESS_REWARD = 1.0 - 1e-9
 # Shared servers: {key: [server, users]}; the key covers everything the server is built from.
 _SERVERS: dict[tuple, list] = {}
+
+
+@atexit.register
+def _stop_servers() -> None:
+    """Stop servers of envs that were never closed (the children would die with us anyway,
+    through PR_SET_PDEATHSIG; this frees their ports first)."""
+    for server, _users in list(_SERVERS.values()):
+        server.stop(force=True)
+    _SERVERS.clear()
 
 
 def _acquire_server(key: tuple, **kwargs) -> ShopServer:
