@@ -2,7 +2,10 @@
 and a short training smoke run."""
 
 import importlib.util
+import os
 import random
+import subprocess
+import sys
 
 import pytest
 
@@ -172,6 +175,23 @@ def test_display_selection_errors(monkeypatch):
     for needle in ("egl: no EGL device", "xvfb: Xvfb is not installed",
                    "libegl1 libegl-mesa0 libgl1-mesa-dri", "xvfb"):
         assert needle in message
+
+
+def test_xvfb_fallback_renders_the_same_frames(envs):
+    """A fresh process without a screen starts its own Xvfb; X and EGL draw identical frames."""
+    code = ("from vldac.envs import make\n"
+            "env = make('miniworld/OneRoom-v0', display='xvfb')\n"
+            "obs = env.reset(5)\n"
+            "frame = env.step('2').observation.images[0]\n"
+            "import os, sys; print(os.environ['DISPLAY'], frame.tobytes().hex())\n")
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300, check=True)
+    server, frame = done.stdout.splitlines()[-1].split()  # MiniWorld prints notes too
+    assert server.startswith(":")
+    egl = envs("OneRoom-v0")
+    egl.reset(5)
+    assert bytes.fromhex(frame) == egl.step("2").observation.images[0].tobytes()
 
 
 def test_train_smoke_in_miniworld(tmp_path):

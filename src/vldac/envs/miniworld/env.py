@@ -14,7 +14,7 @@ import operator
 
 from PIL import Image
 
-from vldac.envs.base import Observation
+from vldac.envs.base import Observation, StepResult
 from vldac.envs.discrete import DiscreteTextEnv, Outcome
 from vldac.envs.miniworld.display import select_display
 from vldac.envs.miniworld.expert import GoToPlanner
@@ -50,7 +50,8 @@ class MiniWorldEnv(DiscreteTextEnv):
 
     Reward: exactly MiniWorld's, 1 - 0.2 * (step_count / MiniWorld's own step limit) on
     reaching the goal (success, terminates), 0 otherwise. Time limit: 128 steps (the paper's),
-    truncating; MiniWorld's own, larger, limit truncates too if ``max_episode_steps`` exceeds it.
+    truncating; MiniWorld's own limit (180-300 steps for the paper's tasks) truncates too if it
+    comes first.
 
     invalid_action (an answer with no readable action; every action is always legal):
     ``"random"`` (default, the official behaviour): a uniformly random action from the
@@ -103,7 +104,8 @@ class MiniWorldEnv(DiscreteTextEnv):
         return Outcome(reward=float(reward), terminated=bool(terminated),
                        truncated=bool(truncated), success=bool(terminated) and reward > 0)
 
-    def step(self, text: str):
+    def step(self, text: str) -> StepResult:
+        """As :meth:`DiscreteTextEnv.step`, keeping MiniWorld's clock in step under "penalty"."""
         result = super().step(text)
         if result.info["action"] is None:  # the penalty rule: nothing moved, the clock ran
             self._sim.step_count += 1
@@ -116,16 +118,15 @@ class MiniWorldEnv(DiscreteTextEnv):
         return build_prompt(self.task, self.episode_steps, self._action_names)
 
     def _info(self) -> dict:
-        box = getattr(self._sim, "box", None)
-        if box is None:
+        if self.task_id not in GO_TO_RED_BOX:
             return {}
-        gap = box.pos - self._sim.agent.pos
+        gap = self._sim.box.pos - self._sim.agent.pos
         return {"distance_to_goal": round(float(math.hypot(gap[0], gap[2])), 4)}
 
     # ----- the expert -------------------------------------------------------------------
 
     def expert_action(self) -> str:
-        """A shortest-path move toward the red box (tasks whose goal is a ``box`` entity)."""
+        """A shortest-path move toward the red box (the tasks listed in ``GO_TO_RED_BOX``)."""
         sim = self._sim
         if self.task_id not in GO_TO_RED_BOX:
             raise NotImplementedError(f"The MiniWorld expert only plays go-to-the-red-box tasks "
@@ -135,8 +136,11 @@ class MiniWorldEnv(DiscreteTextEnv):
             segs = sim.wall_segs[:, :, [0, 2]] if len(sim.wall_segs) else sim.wall_segs
             self._planner = GoToPlanner(segs, (sim.min_x, sim.max_x, sim.min_z, sim.max_z),
                                         sim.box.pos[[0, 2]], reach, sim.agent.radius)
+        # Domain randomisation is off, so MiniWorld moves by its parameters' default values.
         turn_step = math.radians(sim.params.sample(None, "turn_step"))
-        return str(self._planner.action(sim.agent.pos[[0, 2]], sim.agent.dir, turn_step))
+        forward_step = sim.params.sample(None, "forward_step")
+        return str(self._planner.action(sim.agent.pos[[0, 2]], sim.agent.dir, turn_step,
+                                        forward_step))
 
     def close(self) -> None:
         """Close MiniWorld and its hidden GL window (MiniWorld's own close leaves it open)."""

@@ -2,7 +2,8 @@
 steer toward the farthest point of that path it can see.
 
 The planner reads only the true world state (wall segments, agent pose, goal position), so
-it never touches the simulator's RNG: calling it does not change an episode.
+it never touches the simulator or its RNG: calling it does not change an episode (its only
+memory is a one-step escape manoeuvre after a blocked move).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ TURN_LEFT, TURN_RIGHT, MOVE_FORWARD = 0, 1, 2
 # Extra clearance (m) kept from walls when planning, on top of the agent's radius, so that
 # forward moves with a slightly-off heading do not scrape a corner and stall.
 _PLAN_MARGIN = 0.12
-_SIGHT_MARGIN = 0.03
+# Clearance (m) beyond the agent's radius that a straight line to a waypoint must keep.
+_SIGHT_MARGIN = 0.15
 # Paths pay extra for passing closer than this (m) to a wall, so they run through the middle
 # of doorways and gaps instead of grazing their edges.
 _COMFORT = 0.5
@@ -68,6 +70,7 @@ class GoToPlanner:
         # Aim a little inside the reach disc so that rounding never leaves us just outside.
         near_goal = np.linalg.norm(self.centres - self.goal, axis=-1) <= max(reach - 0.1, cell)
         self.dist = self._distance_field(self.free & near_goal)
+        self._escaping = False
 
     def _distance_field(self, sources: np.ndarray) -> np.ndarray:
         """Dijkstra over free cells (8-connected) from every source cell."""
@@ -126,34 +129,67 @@ class GoToPlanner:
             points.append(self.goal)
         return points
 
-    def _visible(self, start: np.ndarray, end: np.ndarray) -> bool:
-        """Whether the agent's disc can slide in a straight line from start to end."""
+    def _clearance(self, points: np.ndarray) -> np.ndarray:
+        return wall_distance(np.atleast_2d(points), self.segs)
+
+    def _visible(self, start: np.ndarray, end: np.ndarray, required: float) -> bool:
+        """Whether the agent can go straight from start to end keeping ``required`` clearance."""
         steps = max(2, int(np.linalg.norm(end - start) / 0.05) + 1)
         line = start + np.linspace(0.0, 1.0, steps)[:, None] * (end - start)
-        return bool(wall_distance(line, self.segs).min() >= self.radius + _SIGHT_MARGIN)
+        return bool(self._clearance(line).min() >= required)
 
     def waypoint(self, pos) -> np.ndarray:
-        """The farthest point along the planned path the agent can reach in a straight line."""
+        """The farthest point along the planned path the agent can reach in a straight line.
+
+        The line must keep a safety margin from walls, or, for an agent already closer than
+        that, must not get any closer than it is: a taut line that grazes a corner would
+        stall the agent there, since its headings only come in whole turn steps.
+        """
         pos = np.asarray(pos, dtype=float)
         points = self.path(pos)
         if not points:
             return self.goal
+        here = float(self._clearance(pos)[0])
+        required = max(min(self.radius + _SIGHT_MARGIN, here - 0.005), self.radius + 0.005)
         for point in reversed(points):
-            if self._visible(pos, point):
+            if self._visible(pos, point, required):
                 return point
         return points[min(1, len(points) - 1)]
 
-    def action(self, pos, heading: float, turn_step: float) -> int:
+    def action(self, pos, heading: float, turn_step: float, forward_step: float) -> int:
         """The move for an agent at ``pos`` (x, z) facing ``heading`` (MiniWorld's radians).
 
         Turns toward the waypoint until it lies within ``_FORWARD_TOLERANCE`` turn steps of
-        the heading, then moves forward.
+        the heading, then moves forward. If that step would hit a wall, it turns away from
+        the wall and takes the next free step forward whatever the heading (an escape).
         """
+        pos = np.asarray(pos, dtype=float)
+        ahead = pos + forward_step * np.array([math.cos(heading), -math.sin(heading)])
+        free_ahead = self._clearance(ahead)[0] >= self.radius + 0.005
+        if self._escaping and free_ahead:
+            self._escaping = False
+            return MOVE_FORWARD
         target = self.waypoint(pos)
         dx, dz = target[0] - pos[0], target[1] - pos[1]
         # MiniWorld's forward vector is (cos dir, -sin dir) in (x, z).
-        error = math.atan2(-dz, dx) - heading
-        error = (error + math.pi) % (2 * math.pi) - math.pi
-        if abs(error) <= _FORWARD_TOLERANCE * turn_step:
+        error = _wrap(math.atan2(-dz, dx) - heading)
+        if abs(error) > _FORWARD_TOLERANCE * turn_step:
+            return TURN_LEFT if error > 0 else TURN_RIGHT
+        if free_ahead:
             return MOVE_FORWARD
-        return TURN_LEFT if error > 0 else TURN_RIGHT
+        self._escaping = True
+        wall = self._nearest_wall_point(pos)
+        away = _wrap(heading - math.atan2(-(wall[1] - pos[1]), wall[0] - pos[0]))
+        return TURN_LEFT if away > 0 else TURN_RIGHT
+
+    def _nearest_wall_point(self, pos: np.ndarray) -> np.ndarray:
+        a, b = self.segs[:, 0], self.segs[:, 1]
+        t = np.clip(((pos - a) * (b - a)).sum(-1) / np.maximum(((b - a) ** 2).sum(-1), 1e-12),
+                    0.0, 1.0)
+        nearest = a + t[:, None] * (b - a)
+        return nearest[int(np.argmin(np.linalg.norm(nearest - pos, axis=-1)))]
+
+
+def _wrap(angle: float) -> float:
+    """``angle`` in [-pi, pi)."""
+    return (angle + math.pi) % (2 * math.pi) - math.pi
