@@ -49,11 +49,11 @@ class DisplayUnavailableError(RuntimeError):
     """No OpenGL context could be opened for MiniWorld (neither EGL nor an X server)."""
 
 
-def _probe(backend: str, env: dict[str, str] | None = None) -> str | None:
+def _probe(backend: str) -> str | None:
     """Open a GL window the way MiniWorld does, in a subprocess; None if it works, else why."""
     try:
-        done = subprocess.run([sys.executable, "-c", _PROBE, backend], env=env,
-                              capture_output=True, text=True, timeout=_PROBE_TIMEOUT_S)
+        done = subprocess.run([sys.executable, "-c", _PROBE, backend], capture_output=True,
+                              text=True, timeout=_PROBE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return f"opening a window took over {_PROBE_TIMEOUT_S} s"
     if done.returncode == 0:
