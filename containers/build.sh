@@ -97,10 +97,11 @@ make_local_base() {
     > "$rootfs/etc/apt/sources.list"
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   case $runtime in
-    buildah)
+    buildah)  # buildah has no import; a local tar given to `add` is unpacked
       local ctr; ctr=$(buildah from scratch)
-      tar -C "$rootfs" -c . | buildah add "$ctr" - / >/dev/null
-      buildah commit --quiet "$ctr" "$name" >/dev/null; buildah rm "$ctr" >/dev/null ;;
+      tar -C "$rootfs" -cf "$rootfs.tar" . && buildah add "$ctr" "$rootfs.tar" / >/dev/null
+      buildah commit --quiet "$ctr" "$name" >/dev/null; buildah rm "$ctr" >/dev/null
+      rm -f "$rootfs.tar" ;;
     *) tar -C "$rootfs" -c . | "$runtime" import - "$name" >/dev/null ;;
   esac
   rm -rf "$rootfs"
@@ -116,7 +117,7 @@ build() {  # build NAME DOCKERFILE [--build-arg ...]
   case $runtime in
     docker) DOCKER_BUILDKIT=1 docker build "${args[@]}" "$ctx" ;;
     podman) podman build --format docker "${args[@]}" "$ctx" ;;
-    buildah) buildah build --format docker "${args[@]}" "$ctx" ;;
+    buildah) buildah build --layers --format docker "${args[@]}" "$ctx" ;;
   esac
   echo "image $name $(cat "$ctx/iid")"
 }

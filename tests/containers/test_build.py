@@ -32,19 +32,29 @@ def _missing() -> str:
     return ""
 
 
+def build(tag: str) -> dict[str, str]:
+    """Run build.sh for the Gym-Cards image; returns {image name: id} from its output."""
+    start = time.perf_counter()
+    proc = subprocess.run(["bash", str(BUILD), "gymcards", "--runtime", "podman",
+                           "--local-base", "--tag", tag], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    images = dict(line.split()[1:3] for line in proc.stdout.splitlines()
+                  if line.startswith("image "))
+    print(f"built {sorted(images)} in {time.perf_counter() - start:.0f} s")
+    return images
+
+
+def image_env(image: str) -> dict[str, str]:
+    out = subprocess.run(["podman", "image", "inspect", "--format", "{{json .Config.Env}}", image],
+                         capture_output=True, text=True, check=True).stdout
+    return dict(item.split("=", 1) for item in json.loads(out))
+
+
 @pytest.fixture(scope="module")
 def gymcards_image():
     if reason := _missing():
         pytest.skip(reason)
-    start = time.perf_counter()
-    proc = subprocess.run(["bash", str(BUILD), "gymcards", "--runtime", "podman",
-                           "--local-base", "--tag", TAG], capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    images = dict(line.split()[1:3] for line in proc.stdout.splitlines()
-                  if line.startswith("image "))
-    print(f"built {sorted(images)} in {seconds:.0f} s")
-    return images
+    return build(TAG)
 
 
 def test_build_prints_the_ids_of_base_and_family(gymcards_image):
@@ -77,3 +87,14 @@ def test_a_failing_check_exits_nonzero_inside_the_image(gymcards_image, tmp_path
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 2
     assert run.stderr.strip().splitlines()[-1].startswith("vldac: error: Unknown env")
+
+
+def test_a_rebuild_under_another_tag_records_its_own_name(gymcards_image):
+    # The layer cache must not carry the first build's name into the second image.
+    other = build(f"{TAG}-again")
+    for family in ("base", "gymcards"):
+        assert image_env(f"vldac-{family}:{TAG}")["VLDAC_IMAGE"] == f"vldac-{family}:{TAG}"
+        assert image_env(f"vldac-{family}:{TAG}-again")["VLDAC_IMAGE"] == f"vldac-{family}:{TAG}-again"
+    assert other[f"vldac-gymcards:{TAG}-again"] != gymcards_image[f"vldac-gymcards:{TAG}"]
+    subprocess.run(["podman", "rmi", f"vldac-gymcards:{TAG}-again", f"vldac-base:{TAG}-again"],
+                   capture_output=True)
