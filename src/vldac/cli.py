@@ -4,6 +4,7 @@
     vldac model make-tiny --family qwen2_vl --out models/tiny-qwen2vl
     vldac envs
     vldac env check gym_cards/EZPoints-v0 [--steps 200] [--seed 0] [--out DIR] [--set key=value]
+    vldac eval --run runs/demo [--base] [--episodes 64] [--decoding greedy] [--out FILE]
     vldac bench train [--envs 32] [--updates 3] [--repeats 3]
 
 Expected failures (bad config, missing file, model that cannot be loaded, a run that would
@@ -65,6 +66,36 @@ def _cmd_env_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> None:
+    from vldac.eval import evaluate, heldout_seeds, load_run_policy
+    from vldac.rollout import EnvSpec, VectorEnv
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists():
+        raise FileExistsError(f"{out} already exists; choose another --out "
+                              "(nothing is ever overwritten).")
+    policy, cfg = load_run_policy(Path(args.run), args.checkpoint)
+    env_kwargs = dict(cfg.env.kwargs)
+    if cfg.env.max_episode_steps is not None:
+        env_kwargs["max_episode_steps"] = cfg.env.max_episode_steps
+    num_envs = args.envs or cfg.env.num_envs
+    with VectorEnv(EnvSpec(cfg.env.name, env_kwargs), num_envs, cfg.env.num_workers) as envs:
+        result = evaluate(policy, envs, heldout_seeds(args.seed, args.episodes),
+                          env_name=cfg.env.name, history=cfg.env.history,
+                          max_new_tokens=cfg.rollout.max_new_tokens,
+                          temperature=cfg.rollout.temperature, decoding=args.decoding,
+                          base_model=args.base, progress=True)
+    s = result.summary()
+    lo, hi = s["success_rate_ci95"]
+    who = "base model" if args.base else f"{args.run} ({args.checkpoint or 'latest'})"
+    print(f"{who} on {s['env']}, {s['episodes']} held-out episodes, {s['decoding']}: "
+          f"success {s['success_rate']:.3f} [95% CI {lo:.3f}-{hi:.3f}], "
+          f"return {s['return_mean']:.3f}, parse failures {s['parse_failure_rate']:.3f}")
+    if out is not None:
+        result.write(out)
+        print(f"episodes: {out}")
+
+
 def _cmd_bench_train(args: argparse.Namespace) -> None:
     from vldac.bench import bench_train
 
@@ -109,6 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="env constructor argument, e.g. --set size=64 (repeatable)")
     c.set_defaults(func=_cmd_env_check)
+
+    p = sub.add_parser("eval", help="evaluate a trained run (or its base model) on held-out "
+                       "seeds of its world")
+    p.add_argument("--run", required=True, help="output_dir of a `vldac train` run")
+    p.add_argument("--checkpoint", help="checkpoint folder name (default: the latest)")
+    p.add_argument("--base", action="store_true", help="evaluate the base model (adapter off)")
+    p.add_argument("--episodes", type=int, default=64, help="held-out episodes (default 64)")
+    p.add_argument("--decoding", choices=["greedy", "sampled"], default="greedy")
+    p.add_argument("--seed", type=int, default=0, help="seed of the held-out seed list")
+    p.add_argument("--envs", type=int, help="parallel envs (default: the run's num_envs)")
+    p.add_argument("--out", help="write the summary and every episode to this JSON file")
+    p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("bench", help="benchmarks")
     bsub = p.add_subparsers(dest="bench_command", required=True)

@@ -4,9 +4,9 @@ The probe (probe/ColorMatch) pays 1 for answering 'A' on a red square and 'B' on
 one; the prompt text is the same for both, so only the image tells. The tiny model starts
 from an answer-format prior that replies 'A' or 'B' at random (chance = 50%).
 
-Opt-in (``pytest -m learning``): in our measurements so far the success rate rises from
-~0.5 to 0.75-0.9 within the budget but does not yet hold >= 0.9 reliably; see README,
-"What is verified where". It stays in the suite so the target is checked, not forgotten.
+Success is measured the way a trained policy is judged: greedy answers on held-out seeds
+(odd seeds, never trained on), for the base model (adapter off) before and the trained
+policy after. The sampled success during training is logged too and reported on failure.
 """
 
 import json
@@ -14,16 +14,29 @@ import json
 import pytest
 
 from vldac.config import load_config
+from vldac.eval import evaluate, heldout_seeds, load_run_policy
+from vldac.rollout import EnvSpec, VectorEnv
 from vldac.train import train
+
+
+def _greedy_success(policy, cfg, *, base_model: bool) -> float:
+    with VectorEnv(EnvSpec(cfg.env.name, dict(cfg.env.kwargs)), 16, 0) as envs:
+        result = evaluate(policy, envs, heldout_seeds(cfg.seed, 128), env_name=cfg.env.name,
+                          history=cfg.env.history, max_new_tokens=cfg.rollout.max_new_tokens,
+                          temperature=cfg.rollout.temperature, decoding="greedy",
+                          base_model=base_model)
+    return result.summary()["success_rate"]
 
 
 @pytest.mark.learning
 def test_vldac_learns_the_visual_probe(tmp_path):
     cfg = load_config("config.yaml", ["demo"], [f"output_dir={tmp_path / 'run'}",
-                                               "train.total_env_steps=3840",
                                                "log.dvclive=false", "log.progress=false"])
     result = train(cfg)
-    history = [json.loads(x) for x in result.metrics.read_text().splitlines()]
-    first = history[1]["rollout/success_rate"]
-    assert first < 0.7  # starts near chance
-    assert result.final["rollout/success_rate"] >= 0.9
+    policy, cfg = load_run_policy(result.output_dir)
+    before = _greedy_success(policy, cfg, base_model=True)
+    after = _greedy_success(policy, cfg, base_model=False)
+    sampled = [json.loads(x)["rollout/success_rate"] for x in result.metrics.read_text().splitlines()]
+    assert before <= 0.65, f"the base model should be near chance, got {before:.2f}"
+    assert after >= 0.9, (f"greedy success after training {after:.2f} (before {before:.2f}); "
+                          f"sampled success per update: {[round(s, 2) for s in sampled]}")

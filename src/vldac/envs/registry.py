@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from vldac.envs.base import Env
 
-__all__ = ["make", "register", "registered"]
+__all__ = ["extra_of", "make", "register", "registered"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,13 @@ def register(name: str, target: str, *, extra: str | None = None) -> None:
 def registered() -> list[str]:
     """All registered env names, sorted."""
     return sorted(_REGISTRY)
+
+
+def extra_of(name: str) -> str | None:
+    """The pip extra env ``name`` needs (None for the envs that need only the core)."""
+    if name not in _REGISTRY:
+        raise ValueError(f"Unknown env {name!r}; registered envs are: {', '.join(registered())}.")
+    return _REGISTRY[name].extra
 
 
 def _load(name: str, entry: _Entry) -> type[Env]:

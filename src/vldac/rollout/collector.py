@@ -28,8 +28,13 @@ from vldac.rollout.vector_env import VectorEnv
 
 
 def episode_seed(base_seed: int, env_index: int, episode: int) -> int:
-    """A distinct, reproducible reset seed for every (run seed, env, episode)."""
-    return int(np.random.SeedSequence([base_seed, env_index, episode]).generate_state(1)[0])
+    """A reproducible reset seed for every (run seed, env, episode).
+
+    Training seeds are even; evaluation seeds (:func:`vldac.eval.heldout_seeds`) are odd,
+    so no evaluation episode is ever one the policy trained on.
+    """
+    state = np.random.SeedSequence([base_seed, env_index, episode]).generate_state(1)[0]
+    return int(state) & ~1
 
 
 def prompt_text(obs: Observation, num_frames: int) -> str:

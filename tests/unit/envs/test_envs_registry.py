@@ -55,15 +55,24 @@ def test_missing_dependency_names_the_extra(monkeypatch):
         registry.register("fake/Bad-v0", "no_colon_here")
 
 
-def test_making_every_env_imports_no_model_libraries():
+@pytest.mark.parametrize("name", registered())
+def test_making_an_env_imports_no_model_libraries(name):
     code = (
         "import sys\n"
         "import vldac.envs as envs\n"
-        "for name in envs.registered():\n"
-        "    env = envs.make(name)\n"
-        "    env.reset(0)\n"
-        '    env.step(\'{"action": "+"}\')\n'
+        "try:\n"
+        f"    env = envs.make({name!r})\n"
+        "except ImportError as err:\n"
+        "    print(err)\n"
+        "    sys.exit(77)\n"
+        "env.reset(0)\n"
+        'env.step(\'{"action": "+"}\')\n'
+        "env.close()\n"
         "heavy = [m for m in ('torch', 'transformers', 'matplotlib') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    if proc.returncode == 77 and registry.extra_of(name) is not None:
+        pytest.skip(f"extra {registry.extra_of(name)!r} not installed: {proc.stdout.strip()}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
