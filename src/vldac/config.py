@@ -324,6 +324,9 @@ def parse_override(item: str) -> dict[str, Any]:
     return value
 
 
+PIPELINE_SECTION = "pipeline"
+
+
 def load_config(path: str | Path | None = None, presets_: list[str] | None = None,
                 overrides: list[str] | None = None) -> Config:
     """Build the validated Config from a file, presets and ``key=value`` overrides."""
@@ -333,6 +336,9 @@ def load_config(path: str | Path | None = None, presets_: list[str] | None = Non
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist.")
         data = _read_yaml(path.read_text(), str(path))
+        # The experiment file's `pipeline:` section (environments, seeds, budgets,
+        # benchmarks) belongs to the Snakemake workflow; the learner reads the rest.
+        data.pop(PIPELINE_SECTION, None)
     for name in presets_ or []:
         if name not in presets():
             raise ConfigError(f"preset must be one of {', '.join(presets())}; got {name!r}.")
