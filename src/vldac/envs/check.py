@@ -201,25 +201,32 @@ def check_env(name: str, *, steps: int = 200, expert_episodes: int = 5, seed: in
               out: str | Path = "env-check", **kwargs: Any) -> CheckResult:
     """Run the health check of env ``name`` made with ``kwargs``; write its files under ``out``.
 
-    Raises what ``make`` raises (ValueError for an unknown env or argument, ImportError
-    naming the extra to install); a crash while the env runs is caught and reported in
-    ``CheckResult.error`` so that the result file is still written.
+    Raises what ``make`` raises for a usage error (ValueError for an unknown env or argument,
+    ImportError naming the extra to install); any other failure, in the env's constructor
+    (e.g. no OpenGL context) or while it runs, is caught and reported in
+    ``CheckResult.error``, so that the result file is still written.
     """
     if steps < 0 or expert_episodes < 1:
         raise ValueError("--steps must be >= 0 and --expert-episodes >= 1.")
-    env = make(name, **kwargs)
     out = Path(out)
     stem = f"{name.replace('/', '_')}-seed{seed}"
-    result = CheckResult(name, seed, kwargs, PhaseResult("random"), PhaseResult("expert"),
-                         versions=_versions(type(env).__module__))
+    result = CheckResult(name, seed, kwargs, PhaseResult("random"), PhaseResult("expert"))
+    env = None
     try:
+        env = make(name, **kwargs)
         result.image, result.prompt = _save_observation(env.reset(seed), out, stem)
         result.random = _run_random(env, steps, seed)
         result.expert = _run_expert(env, expert_episodes, seed)
-    except Exception:  # a simulator crash is a check result, reported in one sentence
+    except (ImportError, ValueError):
+        if env is None:  # the env could not be made: a usage error, no result to record
+            raise
+        result.error = traceback.format_exc()
+    except Exception:  # a simulator crash (even in its constructor) is a check result
         result.error = traceback.format_exc()
     finally:
-        env.close()
+        if env is not None:
+            env.close()
+    result.versions = _versions(type(env).__module__ if env is not None else "")
     out.mkdir(parents=True, exist_ok=True)
     result.result_file = str(out / f"{stem}.json")
     Path(result.result_file).write_text(json.dumps(result.to_json(), indent=2) + "\n")

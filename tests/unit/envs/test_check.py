@@ -138,3 +138,14 @@ def test_no_finished_episode_is_null_in_json_and_dash_in_table(monkeypatch, tmp_
     assert capsys.readouterr().out.splitlines()[2].split()[3] == "-"
     text = (tmp_path / "test_OpenText-seed0.json").read_text()
     assert "NaN" not in text and json.loads(text)["random"]["success_rate"] is None
+
+
+def test_env_that_fails_to_start_exits_1_with_one_sentence(monkeypatch, tmp_path, capsys):
+    def broken(name, **kwargs):
+        raise RuntimeError("could not open an OpenGL context; install libegl1.")
+
+    monkeypatch.setattr("vldac.envs.check.make", broken)
+    assert main(["env", "check", "test/OpenText", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.endswith("install libegl1.")
+    assert json.loads((tmp_path / "test_OpenText-seed0.json").read_text())["image"] is None
