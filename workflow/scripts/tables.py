@@ -1,0 +1,57 @@
+"""Stage 6 adapter: paper vs ours, the in-domain results, and the metrics files DVC compares."""
+
+import html
+import json
+from pathlib import Path
+
+from vldac.report.curves import read_history
+from vldac.report.provenance import write_manifest
+from vldac.tables import (
+    CURVE_ENDPOINTS,
+    TABLE1,
+    Run,
+    benchmark_rows,
+    dvc_metrics,
+    in_domain_rows,
+    paper_rows,
+)
+from vldac.tables.render import write_csv, write_html
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+learner, pipeline = sm.params.learner, sm.params.experiment["pipeline"]
+runs = []
+for done_file, metrics_file in zip(sm.input.done, sm.input.curves, strict=True):
+    done = json.loads(Path(done_file).read_text())
+    cfg = learner[done["env"]]
+    runs.append(Run(done["env"], cfg["env"]["name"], done["seed"], cfg["model"]["path"],
+                    int(done["final"].get("env_steps", 0)), read_history(metrics_file)))
+evals = [json.loads(Path(p).read_text()) for p in sm.input.evals]
+records = [json.loads(Path(p).read_text()) for p in sm.input.containers]
+
+table1 = paper_rows(TABLE1, runs)
+curves = paper_rows(CURVE_ENDPOINTS, runs)
+benchmarks = benchmark_rows(pipeline.get("benchmarks", []))
+in_domain = in_domain_rows(evals)
+
+where = "; ".join(
+    f"{r['family']}: {r['image']} ({r['digest'][:19]})" if r["digest"]
+    else f"{r['family']}: on the host ({r['reason']})" for r in records)
+preface = (f"<p><b>Where the jobs ran:</b> {html.escape(where)}.</p>"
+           "<p>Ours = mean ± std over the seeds named in the row; the difference is ours minus "
+           "the paper's value (the middle of a printed range). Training-curve quantities use "
+           "the learner's rollout/ metrics (recent training episodes), as the paper does.</p>")
+write_html([
+    ("Table 1: OneRoom, peak success rate", "Paper: mean ± std over 4 seeds.", table1),
+    ("Training-curve endpoints (Figs. 3 and 7)", "Paper values read by eye; approximate.", curves),
+    ("Benchmarks (Tables 2-5)", "pipeline.benchmarks of this experiment.", benchmarks),
+], "Paper vs ours", sm.output.paper, preface)
+write_csv(table1 + curves + benchmarks, sm.output.paper_csv)
+write_html([("In-domain evaluation", "Held-out (odd) seeds never used in training; 95% "
+             "intervals: Wilson for success, normal for the mean return.", in_domain)],
+           "In-domain evaluation", sm.output.in_domain, preface)
+write_csv(in_domain, sm.output.in_domain_csv)
+
+metrics_eval, metrics_train = dvc_metrics(runs, evals)
+Path(sm.output.dvc_eval).write_text(json.dumps(metrics_eval, indent=2) + "\n")
+Path(sm.output.dvc_train).write_text(json.dumps(metrics_train, indent=2) + "\n")
+write_manifest(sm.output.provenance, job=sm.rule, extra={"runs": len(runs), "evals": len(evals)})
