@@ -4,18 +4,34 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# One venv holds the core and every simulator extra whose pins agree; see pyproject.toml.
+EXTRAS ?= gymcards,miniworld,webshop,workflow,dev
+# Debian packages the simulators need: EGL/Xvfb for MiniWorld, Chromium for WebShop.
+DEBIAN_PACKAGES ?= libegl1 libegl-mesa0 libgl1-mesa-dri xvfb chromium
 
-.PHONY: setup demo test lint
+.PHONY: setup system-deps demo test lint
+
+# Installs what is missing when run as root on Debian/Ubuntu (CI, containers); otherwise
+# says what to install, and the tests of the worlds that need it are skipped with a reason.
+system-deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing system packages:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+	  echo "note: missing system packages:" $$missing "(sudo apt-get install them; their worlds' tests are skipped meanwhile)"; \
+	fi
 
 $(BIN)/vldac: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first and pinned, so no other package can pull a different (CUDA) build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[gymcards,dev]"
+	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
 	touch $(BIN)/vldac
 
-setup: $(BIN)/vldac
+setup: system-deps $(BIN)/vldac
 
 demo: setup
 	$(BIN)/vldac train --config config.yaml --preset demo

@@ -5,6 +5,7 @@
     vldac envs
     vldac env check gym_cards/EZPoints-v0 [--steps 200] [--seed 0] [--out DIR] [--set key=value]
     vldac eval --run runs/demo [--base] [--episodes 64] [--decoding greedy] [--out FILE]
+               [--frames DIR]
     vldac bench train [--envs 32] [--updates 3] [--repeats 3]
 
 Expected failures (bad config, missing file, model that cannot be loaded, a run that would
@@ -84,7 +85,8 @@ def _cmd_eval(args: argparse.Namespace) -> None:
                           env_name=cfg.env.name, history=cfg.env.history,
                           max_new_tokens=cfg.rollout.max_new_tokens,
                           temperature=cfg.rollout.temperature, decoding=args.decoding,
-                          base_model=args.base, progress=True)
+                          base_model=args.base, progress=True,
+                          frames_dir=Path(args.frames) if args.frames else None)
     s = result.summary()
     lo, hi = s["success_rate_ci95"]
     who = "base model" if args.base else f"{args.run} ({args.checkpoint or 'latest'})"
@@ -151,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the held-out seed list")
     p.add_argument("--envs", type=int, help="parallel envs (default: the run's num_envs)")
     p.add_argument("--out", help="write the summary and every episode to this JSON file")
+    p.add_argument("--frames", help="save the image the model saw at each step under this "
+                   "folder (seed<S>/step<T>.png; the episodes list them)")
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("bench", help="benchmarks")
@@ -168,8 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from vldac.config import ConfigError
-    from vldac.models.loading import ModelLoadError
-    from vldac.train import RunExistsError
+    from vldac.errors import ModelLoadError, RunExistsError
 
     try:
         status = args.func(args)

@@ -79,5 +79,8 @@ class Env(abc.ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} has no scripted expert.")
 
+    # Optional, for open action sets (ALFWorld, WebShop): ``admissible_actions() -> list[str]``,
+    # the commands legal in the current state. ``vldac env check`` draws random play from it.
+
     def close(self) -> None:  # noqa: B027 (an optional hook: a no-op unless overridden)
         """Release simulator resources (windows, servers, subprocesses)."""

@@ -10,13 +10,12 @@ from pathlib import Path
 import torch
 
 from vldac.config import ModelConfig
+from vldac.errors import ModelLoadError
 from vldac.models.families import FAMILIES, family_of
 from vldac.models.policy import VLMPolicy
 from vldac.models.value_head import ValueHead
 
 
-class ModelLoadError(RuntimeError):
-    """The model could not be loaded; the message says what to do."""
 
 
 def resolve_device(device: str) -> torch.device:

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from vldac.config import Config
+from vldac.errors import RunExistsError
 from vldac.models import load_policy
 from vldac.rollout import EnvSpec, RolloutCollector, VectorEnv
 from vldac.train.checkpoint import (
@@ -37,8 +38,6 @@ from vldac.train.metrics import MetricsLogger
 from vldac.train.update import compute_advantages, ppo_update
 
 
-class RunExistsError(RuntimeError):
-    """The output folder already holds a run that would be overwritten."""
 
 
 @dataclass
