@@ -16,8 +16,6 @@ from vldac.models.policy import VLMPolicy
 from vldac.models.value_head import ValueHead
 
 
-
-
 def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

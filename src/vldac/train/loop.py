@@ -38,8 +38,6 @@ from vldac.train.metrics import MetricsLogger
 from vldac.train.update import compute_advantages, ppo_update
 
 
-
-
 @dataclass
 class TrainResult:
     output_dir: Path
