@@ -123,6 +123,7 @@ register("miniworld/WallGap-v0", "vldac.envs.miniworld.env:WallGapEnv", extra="m
 register("miniworld/Task", "vldac.envs.miniworld.env:MiniWorldTaskEnv", extra="miniworld")
 
 # ALFWorld (extra: alfworld): the TextWorld engine; the visual THOR mode has its own extra.
+register("alfworld/AlfredTWEnv-v0", "vldac.envs.alfworld.env:AlfworldEnv", extra="alfworld")
 
 # WebShop (extra: webshop): a self-hosted shop driven by a headless browser.
 register("webshop/WebShop-v0", "vldac.envs.webshop.env:WebShopEnv", extra="webshop")

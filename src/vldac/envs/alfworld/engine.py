@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import textworld
-from fast_downward import close_lib
-from textworld.envs.pddl import PddlEnv
 from alfworld.agents.environment.alfred_tw_env import (
     AlfredDemangler,
     AlfredExpert,
     AlfredInfos,
 )
+from textworld.envs.pddl import PddlEnv
 
 __all__ = ["EXPERTS", "GameState", "TextEngine", "goal_conditions", "task_of"]
 
@@ -81,7 +80,7 @@ def goal_conditions(facts, task: dict) -> tuple[int, int]:
     pick_and_place: an object in a parent receptacle (1). pick_two_obj: two distinct objects in
     one parent receptacle (2, one per object). clean/heat/cool: an object has the state, and
     such an object is in a parent receptacle (2). look_at_obj_in_light: the object is held,
-    and a lamp of the toggle type is on (2). The episode is won exactly when all hold.
+    and a lamp of the toggle type was switched on (2). The episode is won exactly when all hold.
     """
     held: dict[str, set[str]] = {}
     for f in facts:
@@ -102,7 +101,7 @@ def goal_conditions(facts, task: dict) -> tuple[int, int]:
     if kind == "look_at_obj_in_light":
         holding = any(f"agent1 {o}" in held.get("holds", ()) for o in objs)
         lamps = _objects_of(facts, task["toggle_target"])
-        lit = any(lamp in held.get("ison", ()) for lamp in lamps)
+        lit = any(lamp in held.get("istoggled", ()) for lamp in lamps)
         return int(holding) + int(lit), 2
     state = {"pick_clean_then_place_in_recep": "isclean", "pick_heat_then_place_in_recep": "ishot",
              "pick_cool_then_place_in_recep": "iscool"}[kind]
@@ -183,10 +182,9 @@ class TextEngine:
                          expert_plan=plan)
 
     def close(self) -> None:
-        """Release the engine (and its copy of the fast-downward library)."""
+        """Release the engine. Its copy of the fast-downward library stays mapped until the
+        process exits: unloading it (``close_lib``) while the PDDL state still points into it
+        crashed the interpreter."""
         if self._env is not None:
-            lib = getattr(self._env.unwrapped, "downward_lib", None)
             self._env.close()
-            if lib is not None:
-                close_lib(lib)
             self._env, self._loaded = None, None

@@ -23,6 +23,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+# Imported at module level so that, without the extra, the registry names it.
+from vldac.envs.alfworld.engine import EXPERTS, TextEngine
+from vldac.envs.alfworld.generate import SPLITS, default_data_dir, generate_games
+from vldac.envs.alfworld.tasks import resolve_task_types
 from vldac.envs.base import Env, Observation, StepResult
 from vldac.envs.parsing import extract_action, extract_json_dict
 from vldac.envs.render import load_font, wrap_tokens
@@ -39,8 +43,6 @@ def find_games(data_root: str | Path, split: str, task_types) -> list[str]:
     """Game files of ``split`` ("train", "seen", "unseen") under ``data_root``/json_2.1.1,
     as AlfredTWEnv collects them (solvable games of the given task types), sorted."""
     from alfworld.agents.environment.alfred_tw_env import TASK_TYPES, AlfredTWEnv
-
-    from vldac.envs.alfworld.generate import SPLITS
 
     folder = Path(data_root) / "json_2.1.1"
     ids = [i for i, name in TASK_TYPES.items() if name in task_types]
@@ -105,16 +107,12 @@ class AlfworldEnv(Env):
                  invalid_action: str = "penalty", render_text_image: bool = False,
                  image_size: int = 300, expert: str | None = "handcoded", mode: str = "text",
                  num_games: int = 200, num_eval_games: int | None = None, data_seed: int = 0):
-        from vldac.envs.alfworld.engine import EXPERTS, TextEngine
-        from vldac.envs.alfworld.generate import SPLITS, default_data_dir, generate_games
-        from vldac.envs.alfworld.tasks import resolve_task_types
-
         if mode not in MODES:
             raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}.")
         if mode == "thor":
             from vldac.envs.alfworld.thor import require_thor
 
-            require_thor()
+            require_thor()  # before any data work: a missing dependency is the first thing to say
         if split not in SPLITS:
             raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}.")
         if invalid_action not in INVALID_ACTION_RULES:
@@ -133,19 +131,30 @@ class AlfworldEnv(Env):
         self.invalid_action = invalid_action
         self.render_text_image, self.image_size = bool(render_text_image), int(image_size)
         root = data_dir or os.environ.get("ALFWORLD_DATA")
+        if root is None and mode == "thor":
+            raise FileNotFoundError("ALFWorld mode='thor' needs the official data; run "
+                                    "alfworld-download and set ALFWORLD_DATA.")
         if root is None:
             eval_games = max(6, num_games // 10) if num_eval_games is None else num_eval_games
             root = generate_games(default_data_dir(num_games, eval_games, data_seed), num_games,
                                   data_seed, num_eval=eval_games)
         self.data_root = Path(root).expanduser()
-        self.games = find_games(self.data_root, split, self.task_types)
+        if mode == "thor":
+            from vldac.envs.alfworld.thor import ThorEngine, find_thor_games
+
+            self.games = find_thor_games(self.data_root, split)
+        else:
+            self.games = find_games(self.data_root, split, self.task_types)
         if not self.games:
             raise FileNotFoundError(
                 f"No solvable ALFWorld games of {list(self.task_types)} in "
                 f"{self.data_root / 'json_2.1.1'} ({split}); run `python -m "
                 "vldac.envs.alfworld.generate --out DIR` and pass data_dir=DIR.")
         self._make_engine = TextEngine
-        self._engine = TextEngine(None)
+        if mode == "thor":  # UNVERIFIED here (see .thor); its expert comes with each state
+            self._engine = ThorEngine(split, max_episode_steps, self.image_size)
+        else:
+            self._engine = TextEngine(None)
         self._expert_engine = None
         self._expert_synced = -1  # commands replayed into the expert engine, -1: none
         self._expert_state = None
@@ -211,6 +220,8 @@ class AlfworldEnv(Env):
             raise NotImplementedError(f"{self.name} was made with expert=None.")
         if self._rng is None:
             raise RuntimeError(f"{self.name}: call reset(seed) before expert_action().")
+        if self.mode == "thor":  # AlfredThorEnv's worker runs its handcoded expert itself
+            return (self._state.expert_plan or ["look"])[0]
         if self._expert_engine is None:
             self._expert_engine = self._make_engine(self.expert)
         if self._expert_synced < 0:  # a new episode: replay it into the expert's engine
@@ -248,7 +259,7 @@ class AlfworldEnv(Env):
                 'to complete the task. }", \n"action": "{an admissible action}"\n}')
 
     def _observe(self) -> Observation:
-        images = []
+        images = [self._engine.frame()] if self.mode == "thor" else []
         if self.render_text_image:
             text = f"{self._feedback}\n\nYour task is to: {self._task}."
             images.append(render_text_image(text, self.image_size))

@@ -72,7 +72,7 @@ class Task:
         if self.task_type == "look_at_obj_in_light":
             return ("(:goal (and\n"
                     "  (exists (?t - object ?r - receptacle ?l - location)\n"
-                    f"    (and (objectType ?t {self.toggle_target}Type) (isOn ?t)"
+                    f"    (and (objectType ?t {self.toggle_target}Type) (isToggled ?t)"
                     " (inReceptacle ?t ?r) (receptacleAtLocation ?r ?l) (atLocation agent1 ?l)))\n"
                     f"  (exists (?o - object) (and (objectType ?o {obj}) (holds agent1 ?o)))))")
         if self.task_type == "pick_two_obj_and_place":
