@@ -5,9 +5,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # One venv holds the core and every simulator extra whose pins agree; see pyproject.toml.
-EXTRAS ?= gymcards,miniworld,webshop,workflow,dev
-# Debian packages the simulators need: EGL/Xvfb for MiniWorld, Chromium for WebShop.
-DEBIAN_PACKAGES ?= libegl1 libegl-mesa0 libgl1-mesa-dri xvfb chromium
+EXTRAS ?= gymcards,miniworld,alfworld,webshop,workflow,dev
+# Debian packages the simulators need: EGL/Xvfb for MiniWorld, a compiler for ALFWorld's
+# jericho and fast-downward, Chromium for WebShop.
+DEBIAN_PACKAGES ?= libegl1 libegl-mesa0 libgl1-mesa-dri libglu1-mesa xvfb build-essential \
+                   chromium libatomic1 fonts-dejavu-core
 
 .PHONY: setup system-deps demo test lint
 

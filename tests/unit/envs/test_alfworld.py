@@ -8,6 +8,8 @@ import importlib.util
 import json
 import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -229,3 +231,16 @@ def test_train_smoke_with_the_tiny_model(data_dir, tmp_path):
     assert len(rows) == 1
     # The tiny random model writes no admissible command: every step costs -1 and counts.
     assert all(row["rollout/invalid_action_rate"] > 0.5 for row in rows)
+
+
+def test_the_env_imports_no_model_libraries(data_dir):
+    code = (
+        "import sys\n"
+        "from vldac.envs import make\n"
+        f"env = make('alfworld/AlfredTWEnv-v0', data_dir={str(data_dir)!r})\n"
+        "env.reset(0)\n"
+        "env.step('{\"action\": \"look\"}')\n"
+        "heavy = [m for m in ('torch', 'transformers', 'matplotlib') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)

@@ -55,7 +55,12 @@ def test_missing_dependency_names_the_extra(monkeypatch):
         registry.register("fake/Bad-v0", "no_colon_here")
 
 
-@pytest.mark.parametrize("name", registered())
+# ALFWorld generates its games on first use (minutes to hours); its own test file checks
+# the same property on a small generated set.
+NEEDS_DATA = {"alfworld/AlfredTWEnv-v0"}
+
+
+@pytest.mark.parametrize("name", sorted(set(registered()) - NEEDS_DATA))
 def test_making_an_env_imports_no_model_libraries(name):
     code = (
         "import sys\n"
