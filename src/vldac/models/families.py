@@ -14,6 +14,10 @@ family quirks live here:
 - Image tensors: Qwen concatenates patch rows of all images (with `image_grid_thw`), Gemma3 stacks
   one fixed-size tensor per image, Idefics3/SmolVLM keep a per-sample image axis padded with
   all-zero images (the model drops those) plus a `pixel_attention_mask`.
+- Vision features: the vision tower is frozen (LoRA adapts the language model only), so for
+  families whose forward takes precomputed encoder outputs (Qwen: `mm_encoder_outputs`) an
+  encoding may carry `image_embeds` (the merged vision features, one row per image
+  placeholder token) in place of `pixel_values`; `collate` concatenates them like patch rows.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from PIL import Image
 
 _SEQ_PAD = {"attention_mask": 0, "mm_token_type_ids": 0, "token_type_ids": 0}  # + input_ids
 _TOKEN_TYPES = ("mm_token_type_ids", "token_type_ids")
+IMAGE_EMBEDS = "image_embeds"  # precomputed vision features (families with `image_embeds`)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,9 @@ class Family:
     image_keys: tuple[str, ...]  # image tensors the processor returns
     image_layout: str  # "patches" (Qwen) | "stacked" (Gemma3) | "padded" (Idefics3)
     model_positions_with_images: bool  # the model builds its own (m-rope) positions from images
+    # the forward accepts precomputed vision features (`mm_encoder_outputs`), one row per image
+    # placeholder token, so the frozen vision tower runs once per state instead of every pass
+    image_embeds: bool = False
 
     # ------------------------------------------------------------------ LoRA / generation
 
@@ -79,8 +87,9 @@ class Family:
         if not encodings:
             raise ValueError("collate needs at least one encoding.")
         seq_keys = [k for k in ("input_ids", *_SEQ_PAD) if k in encodings[0]]
+        allowed = set(seq_keys) | set(self.image_keys) | ({IMAGE_EMBEDS} if self.image_embeds else set())
         for enc in encodings:
-            unknown = set(enc) - set(seq_keys) - set(self.image_keys)
+            unknown = set(enc) - allowed
             if unknown or set(seq_keys) - set(enc):
                 raise ValueError(f"{self.name}: unexpected encoding keys {sorted(enc)}.")
         width = max(enc["input_ids"].shape[1] for enc in encodings)
@@ -89,7 +98,7 @@ class Family:
             value = pad_token_id if key == "input_ids" else _SEQ_PAD[key]
             rows = [_left_pad(enc[key], width, value) for enc in encodings]
             batch[key] = torch.cat(rows, dim=0)
-        with_images = [enc for enc in encodings if "pixel_values" in enc]
+        with_images = [enc for enc in encodings if "pixel_values" in enc or IMAGE_EMBEDS in enc]
         if with_images:
             batch.update(self._merge_images(encodings, with_images))
         if not (with_images and self.model_positions_with_images):
@@ -97,6 +106,12 @@ class Family:
         return batch
 
     def _merge_images(self, encodings, with_images) -> dict[str, torch.Tensor]:
+        if all(IMAGE_EMBEDS in e for e in with_images):  # vision features instead of pixels
+            keys = [IMAGE_EMBEDS, *(k for k in self.image_keys if k != "pixel_values")]
+            return {k: torch.cat([e[k] for e in with_images], dim=0) for k in keys}
+        if any("pixel_values" not in e for e in with_images):
+            raise ValueError(f"{self.name}: cannot batch encodings with vision features and "
+                             "encodings with pixels together.")
         if self.image_layout in ("patches", "stacked"):
             return {k: torch.cat([e[k] for e in with_images], dim=0) for k in self.image_keys}
         # "padded": [1, n_i, C, H, W] per sample -> [B, max n, C, max H, max W]; padding is zeros
@@ -165,11 +180,11 @@ FAMILIES: dict[str, Family] = {
     for f in (
         Family(
             "qwen2_vl", ("qwen2_vl",), ("language_model",), _QWEN_IMAGE_TOKENS,
-            ("pixel_values", "image_grid_thw"), "patches", True,
+            ("pixel_values", "image_grid_thw"), "patches", True, image_embeds=True,
         ),
         Family(
             "qwen2_5_vl", ("qwen2_5_vl",), ("language_model",), _QWEN_IMAGE_TOKENS,
-            ("pixel_values", "image_grid_thw"), "patches", True,
+            ("pixel_values", "image_grid_thw"), "patches", True, image_embeds=True,
         ),
         Family(
             "gemma3", ("gemma3",), ("language_model",),

@@ -10,6 +10,11 @@ Prompts are left-padded so every prompt ends at the same column P-1; responses a
 right-padded after it. ``generate`` is one prompt pass (which also yields V(s_t), read from
 the decoder output by a hook) followed by decoding from that KV cache, and returns the
 behaviour log-probs from the raw generation logits at the sampling temperature.
+
+The vision tower is frozen, so for families that accept precomputed vision features
+(:attr:`Family.image_embeds`) :meth:`VLMPolicy.image_features` runs it once per prompt batch
+and every later pass (generation, reference, bootstrap value, the PPO epochs) reuses the
+features (``image_embeds`` in the batch) instead of re-encoding the pixels.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vldac.models.families import Family
+from vldac.models.families import IMAGE_EMBEDS, Family
 from vldac.models.logprobs import token_entropy, token_logprobs
 from vldac.models.value_head import ValueHead
 
@@ -45,11 +50,13 @@ class Generation:
 @dataclass
 class Scores:
     """A teacher-forced pass over prompt + response: logprobs [B, L] float32, values [B]
-    float32 (None when not asked for), entropy [B, L] (None unless asked for)."""
+    float32 (None when not asked for), entropy [B, L] (None unless asked for), and the
+    value head's (detached) input, the hidden state at the last prompt token [B, H]."""
 
     logprobs: torch.Tensor
     values: torch.Tensor | None
     entropy: torch.Tensor | None = None
+    value_inputs: torch.Tensor | None = None
 
 
 class VLMPolicy(nn.Module):
@@ -79,9 +86,11 @@ class VLMPolicy(nn.Module):
         self.suppressed = torch.tensor(
             sorted(set(family.suppressed_token_ids(processor))), dtype=torch.long, device=device
         )
-        self._takes_logits_to_keep = (
-            "logits_to_keep" in inspect.signature(self.hf_model.forward).parameters
-        )
+        forward_params = inspect.signature(self.hf_model.forward).parameters
+        self._takes_logits_to_keep = "logits_to_keep" in forward_params
+        self._takes_image_embeds = family.image_embeds and "mm_encoder_outputs" in forward_params
+        image_token = getattr(self.hf_model.config, "image_token_id", None)
+        self._image_token_id = image_token if self._takes_image_embeds else None
 
     # -- structure --------------------------------------------------------------------------
     @property
@@ -119,6 +128,39 @@ class VLMPolicy(nn.Module):
         batch = self.family.collate(encodings, self.pad_token_id)
         return {k: v.to(self.device) for k, v in batch.items()}
 
+    # -- vision features (frozen tower: computed once per prompt, reused by every pass) ---
+    @torch.no_grad()
+    def image_features(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """``batch`` with its pixels replaced by the vision tower's output (``image_embeds``,
+        one row per image placeholder token, in batch order) where the family's forward
+        accepts precomputed features; otherwise ``batch`` unchanged. Every pass gives the same
+        result either way: the vision tower is frozen and has no dropout."""
+        if not self._takes_image_embeds or "pixel_values" not in batch:
+            return batch
+        out = {k: v for k, v in batch.items() if k != "pixel_values"}
+        features = self.hf_model.model.get_image_features(
+            batch["pixel_values"], batch["image_grid_thw"], return_dict=True)
+        out[IMAGE_EMBEDS] = torch.cat(list(features.pooler_output), dim=0)
+        return out
+
+    def split_image_features(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor | None]:
+        """Per prompt, its rows of ``batch[IMAGE_EMBEDS]`` (None for prompts without images)."""
+        counts = (batch["input_ids"] == self._image_token_id).sum(1).tolist()
+        rows = torch.split(batch[IMAGE_EMBEDS], [c for c in counts if c])
+        it = iter(rows)
+        return [next(it) if c else None for c in counts]
+
+    def _model_inputs(self, batch: dict[str, torch.Tensor]) -> dict:
+        """Keyword arguments of the HF forward/generate for a (possibly featurised) batch."""
+        if IMAGE_EMBEDS not in batch:
+            return batch
+        from transformers.modeling_outputs import BaseModelOutputWithPooling
+
+        out = {k: v for k, v in batch.items() if k != IMAGE_EMBEDS}
+        features = BaseModelOutputWithPooling(pooler_output=(batch[IMAGE_EMBEDS],))
+        out["mm_encoder_outputs"] = {"image": features}
+        return out
+
     # -- rollout-time passes (eval mode, no grad) -----------------------------------------
     @torch.no_grad()
     def generate(
@@ -149,7 +191,7 @@ class VLMPolicy(nn.Module):
             return_dict_in_generate=True,
         )
         with self._last_hidden() as hidden:
-            out = self.hf_model.generate(**batch, generation_config=config)
+            out = self.hf_model.generate(**self._model_inputs(batch), generation_config=config)
         values = self.value_head(hidden[0][:, -1])
         prompt_len = batch["input_ids"].shape[1]
         response = out.sequences[:, prompt_len:]
@@ -167,7 +209,7 @@ class VLMPolicy(nn.Module):
     def prompt_values(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """V(s) from a prompt-only pass (bootstrap values): [B] float32."""
         with self._last_hidden() as hidden:
-            self.hf_model(**batch, **self._keep(1))
+            self.hf_model(**self._model_inputs(batch), **self._keep(1))
         return self.value_head(hidden[0][:, -1])
 
     @torch.no_grad()
@@ -194,7 +236,7 @@ class VLMPolicy(nn.Module):
         Only the response positions' logits are computed (``logits_to_keep``), and only the
         LoRA weights and the value head receive gradients (the hidden state is detached).
         """
-        inputs = self.family.with_response(batch, response_ids, response_mask)
+        inputs = self._model_inputs(self.family.with_response(batch, response_ids, response_mask))
         L = response_ids.shape[1]
         with self._last_hidden() as hidden:
             logits = self.hf_model(**inputs, **self._keep(L + 1)).logits
@@ -204,9 +246,10 @@ class VLMPolicy(nn.Module):
             * response_mask
         )
         prompt_len = batch["input_ids"].shape[1]
-        value = self.value_head(hidden[0][:, prompt_len - 1]) if values else None
+        value_inputs = hidden[0][:, prompt_len - 1].detach()
+        value = self.value_head(value_inputs) if values else None
         ent = token_entropy(logits, temperature, self.suppressed) if entropy else None
-        return Scores(logprobs, value, ent)
+        return Scores(logprobs, value, ent, value_inputs)
 
     def _keep(self, n: int) -> dict[str, int]:
         return {"logits_to_keep": n} if self._takes_logits_to_keep else {}

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from vldac.envs import Observation
+from vldac.models.families import IMAGE_EMBEDS
 from vldac.models.policy import VLMPolicy
 from vldac.rollout.buffer import Rollout, StepSample
 from vldac.rollout.vector_env import VectorEnv
@@ -65,6 +66,21 @@ class EnvSlot:
     def see(self, obs: Observation) -> None:
         self.observation = obs
         self.frames.extend(obs.images)  # each frame enters the history exactly once
+
+
+def _with_features(prompts: list[dict], batch: dict, policy: VLMPolicy) -> list[dict]:
+    """The prompts to store for the update: with their vision features in place of pixels
+    when the batch carries features (see :meth:`VLMPolicy.image_features`)."""
+    if IMAGE_EMBEDS not in batch:
+        return prompts
+    out = []
+    for prompt, rows in zip(prompts, policy.split_image_features(batch), strict=True):
+        if rows is None:
+            out.append(prompt)
+        else:
+            out.append({**{k: v for k, v in prompt.items() if k != "pixel_values"},
+                        IMAGE_EMBEDS: rows.cpu()})
+    return out
 
 
 class RolloutCollector:
@@ -119,15 +135,18 @@ class RolloutCollector:
 
         for t in range(T):
             prompts = [self._encode_state(s) for s in self.slots]
-            batch = self.policy.collate(prompts)
+            # the frozen vision tower runs once per state: generation, the reference pass
+            # and every PPO epoch reuse these features
+            batch = self.policy.image_features(self.policy.collate(prompts))
             gen = self.policy.generate(batch, **self.gen_kwargs)
             ref = self.policy.reference_logprobs(batch, gen.response_ids, gen.response_mask,
                                                 self.gen_kwargs["temperature"])
             values[t] = gen.values.float().cpu()
             lengths = gen.response_mask.sum(1).tolist()
             gen_tokens += sum(lengths)
+            stored = _with_features(prompts, batch, self.policy)
             for n, length in enumerate(lengths):
-                samples.append(StepSample(prompts[n], gen.response_ids[n, :length].cpu(),
+                samples.append(StepSample(stored[n], gen.response_ids[n, :length].cpu(),
                                           gen.old_logprobs[n, :length].cpu(),
                                           ref[n, :length].float().cpu()))
 
