@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import defaultdict
 
@@ -40,6 +41,26 @@ def _minibatch(policy: VLMPolicy, rollout: Rollout, idx: list[int]):
             flat(rollout.values), flat(rollout.returns))
 
 
+def _head_leaf(policy: VLMPolicy, value_inputs: torch.Tensor) -> torch.Tensor:
+    """V(s) for the loss as a leaf tensor: the loss's backward stops here and leaves
+    d loss / d V in ``.grad``; :func:`_head_backward` takes it into the value head."""
+    with torch.no_grad():
+        values = policy.value_head(value_inputs)
+    return values.requires_grad_(True)
+
+
+def _head_backward(policy: VLMPolicy, inputs: list[torch.Tensor],
+                   grads: list[torch.Tensor]) -> None:
+    """The value head's backward, once per optimiser step over all of its micro-batches.
+
+    The head sees only detached hidden states, so its gradient is the sum over samples of
+    (d loss / d V) * dV/dphi, whatever the grouping; one pass over the group replaces one per
+    micro-batch (on the paper's 3072-2048 head these weight-gradient products dominate).
+    """
+    if inputs:
+        torch.autograd.backward(policy.value_head(torch.cat(inputs)), torch.cat(grads))
+
+
 def ppo_update(policy: VLMPolicy, optimizer: torch.optim.Optimizer, scheduler,
                rollout: Rollout, algo: AlgoConfig, train: TrainConfig, temperature: float,
                policy_frozen: bool) -> dict[str, float]:
@@ -63,23 +84,32 @@ def ppo_update(policy: VLMPolicy, optimizer: torch.optim.Optimizer, scheduler,
             group_idx = order[g_start:g_start + group]
             token_total = float(sum(rollout.samples[i].response_ids.numel() for i in group_idx))
             optimizer.zero_grad(set_to_none=True)
+            head_inputs, head_grads = [], []
             for m_start in range(0, len(group_idx), train.mini_batch_size):
                 idx = group_idx[m_start:m_start + train.mini_batch_size]
                 batch, resp, mask, old, ref, adv, old_v, ret = _minibatch(policy, rollout, idx)
-                scores = policy.score(batch, resp, mask, temperature=temperature,
-                                      entropy=algo.entropy_coef > 0)
+                # During the warm-up the loss is the value term alone, and the value head
+                # reads a detached hidden state: the backbone pass needs no graph then.
+                with torch.no_grad() if policy_frozen else contextlib.nullcontext():
+                    scores = policy.score(batch, resp, mask, temperature=temperature,
+                                          values=False, entropy=algo.entropy_coef > 0)
+                values = _head_leaf(policy, scores.value_inputs)
                 loss, diag = vldac_loss(
-                    scores.logprobs, old, ref, mask, adv, scores.values, old_v, ret,
+                    scores.logprobs, old, ref, mask, adv, values, old_v, ret,
                     clip_eps=algo.clip_eps, value_clip_eps=algo.value_clip_eps,
                     kl_coef=algo.kl_coef, value_coef=algo.value_coef,
                     entropy_coef=algo.entropy_coef, entropy=scores.entropy,
                     policy_frozen=policy_frozen, token_normalizer=max(token_total, 1.0),
                     sample_normalizer=float(len(group_idx)))
                 loss.backward()
+                if values.grad is not None:
+                    head_inputs.append(scores.value_inputs)
+                    head_grads.append(values.grad)
                 sums["loss/total"] += loss.item()  # micro-batch losses sum to the group loss
                 for key, value in diag.items():
                     sums[key] += value
                     counts[key] += 1
+            _head_backward(policy, head_inputs, head_grads)
             if train.max_grad_norm is not None:
                 norm = torch.nn.utils.clip_grad_norm_(params, train.max_grad_norm)
             else:
