@@ -32,13 +32,12 @@ def _where(error):
 def _sentence(error):
     """One sentence for one schema violation, naming the key."""
     where = _where(error)
-    if error.validator == "additionalProperties":
+    if error.validator == "additionalProperties" and error.validator_value is False:
         allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
-        return (
-            f"unknown config key {'.'.join(filter(None, [where if where != 'the top level' else '', extra[0]]))}"
-            f"; allowed keys here: {', '.join(allowed)}."
-        )
+        prefix = "" if where == "the top level" else f"{where}."
+        unknown = sorted(set(error.instance) - set(allowed))
+        keys = ", ".join(prefix + str(k) for k in unknown)
+        return f"unknown config key {keys}; allowed keys here: {', '.join(allowed)}."
     if error.validator == "required":
         return f"config key {where} is missing {error.message.split(' ')[0]}."
     return f"config key {where}: {error.message}."
@@ -214,27 +213,18 @@ def print_report_hint():
     import sys
 
     out = Path(REPORT).resolve()
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--report",
-        str(out),
-        "--nolock",
-        "--quiet",
-        "all",
-    ]
+    cmd = [sys.executable, "-m", "snakemake", "--report", str(out), "--nolock"]
     cmd += ["--snakefile", workflow.main_snakefile, "--cores", "1"]
-    for configfile in workflow.overwrite_configfiles:
-        cmd += ["--configfile", str(configfile)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    if workflow.overwrite_configfiles:  # one flag: a repeated --configfile keeps the last
+        cmd += ["--configfile", *map(str, workflow.overwrite_configfiles)]
+    log = Path("results/logs/report/report.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as sink:
+        done = subprocess.run(cmd, stdout=sink, stderr=subprocess.STDOUT)
     if done.returncode == 0:
         print(f"report: {out}")
     else:
-        print(
-            f"report not built ({done.stderr.strip().splitlines()[-1:]}); "
-            f"build it with: snakemake --report {out}"
-        )
+        print(f"the report was not built (see {log}); build it with: snakemake --report {out}")
 
 
 # ---- host-side jobs (run: blocks of local rules) ----------------------------------------

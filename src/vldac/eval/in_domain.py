@@ -48,6 +48,8 @@ class EvalEpisode:
     texts: list[str] = field(default_factory=list)
     actions: list[str | None] = field(default_factory=list)
     rewards: list[float] = field(default_factory=list)
+    frames: list[str] = field(default_factory=list)
+    """With ``frames_dir``: the image the model saw at each step, relative to that folder."""
 
 
 def wilson_interval(successes: int, n: int) -> tuple[float, float]:
@@ -106,12 +108,14 @@ class EvalResult:
 @torch.no_grad()
 def evaluate(policy: VLMPolicy, vec_env: VectorEnv, seeds: list[int], *, env_name: str,
              history: int, max_new_tokens: int, temperature: float, decoding: str = "greedy",
-             base_model: bool = False, progress: bool = False) -> EvalResult:
+             base_model: bool = False, progress: bool = False,
+             frames_dir: Path | None = None) -> EvalResult:
     """Play one episode per seed and return every episode's outcome.
 
     ``base_model=True`` evaluates the network with its adapter disabled (the reference
     policy, i.e. the model before training). A crashed env's episode is replayed from its
-    seed on the restarted worker, so every seed yields exactly one episode.
+    seed on the restarted worker, so every seed yields exactly one episode. ``frames_dir``
+    saves the latest image of each observation the model answered (for a rollout viewer).
     """
     if decoding not in DECODINGS:
         raise ValueError(f"decoding must be one of {list(DECODINGS)}, got {decoding!r}.")
@@ -141,6 +145,9 @@ def evaluate(policy: VLMPolicy, vec_env: VectorEnv, seeds: list[int], *, env_nam
         start(list(range(vec_env.num_envs)))
         while slots:
             active = sorted(slots)
+            if frames_dir is not None:
+                for i in active:
+                    _save_frame(frames_dir, records[i], slots[i].observation)
             prompts = [policy.encode(list(slots[i].frames),
                                      prompt_text(slots[i].observation, len(slots[i].frames)))
                        for i in active]
@@ -173,6 +180,17 @@ def evaluate(policy: VLMPolicy, vec_env: VectorEnv, seeds: list[int], *, env_nam
     order = {s: k for k, s in enumerate(seeds)}
     finished.sort(key=lambda e: order[e.seed])
     return EvalResult(env_name, decoding, finished)
+
+
+def _save_frame(frames_dir: Path, episode: EvalEpisode, observation) -> None:
+    """Save the observation's latest image as ``seed<seed>/step<t>.png`` under ``frames_dir``."""
+    if not observation.images:
+        episode.frames.append("")
+        return
+    name = f"seed{episode.seed}/step{episode.length:03d}.png"
+    (frames_dir / name).parent.mkdir(parents=True, exist_ok=True)
+    observation.images[-1].convert("RGB").save(frames_dir / name)
+    episode.frames.append(name)
 
 
 def load_run_policy(run_dir: Path, checkpoint: str | None = None) -> tuple[VLMPolicy, Config]:

@@ -69,8 +69,8 @@ def plot_curves(histories: dict[str, list[dict[str, Any]]], title: str,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(4.2 * len(PANELS), 3.4))
-    for ax, (panel, columns) in zip(axes, PANELS.items(), strict=True):
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    for ax, (panel, columns) in zip(axes.flat, PANELS.items(), strict=True):
         for label, history in histories.items():
             rows = curve_rows(history)
             for column in columns:

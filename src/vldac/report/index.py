@@ -32,7 +32,7 @@ def write_index(manifest_files: list[str | Path], container_records: list[str | 
         git = m.get("git") or {}
         commit = (git.get("commit") or "unknown")[:10] + (" (dirty)" if git.get("dirty") else "")
         cells = [m.get("job"), json.dumps(m.get("wildcards") or {}), commit, _image(m),
-                 m.get("inside_container") or "host", m.get("device"), m.get("seed")]
+                 m.get("ran_in_image") or "host", m.get("device"), m.get("seed")]
         tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
         body = html.escape(json.dumps(m, indent=2))
         rows.append(f"<tr>{tds}<td><details><summary>{html.escape(str(path))}</summary>"

@@ -86,6 +86,9 @@ def write_manifest(path: str | Path, *, job: str, wildcards: dict[str, Any] | No
         "packages": package_versions(),
         "python": platform.python_version(),
         "image": container or {"runtime": "host", "image": None, "digest": None},
+        # The image this job ran in (our images set VLDAC_IMAGE), and the container
+        # technology around the process (which may be the machine itself, e.g. a CI runner).
+        "ran_in_image": os.environ.get("VLDAC_IMAGE"),
         "inside_container": inside_container(),
         "host": socket.gethostname(),
         "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
