@@ -87,8 +87,9 @@ def _run_official(policy, cfg, updates: int) -> list[tuple[float, float, int]]:
         policy.eval()
         steps, rewards, values, dones, tokens = [], [], [], [], 0
         for _ in range(STEPS_PER_UPDATE):
-            policy.encode(obs.images, obs.text)  # the official code processes twice per step
-            batch = policy.collate([policy.encode(obs.images, obs.text)])
+            # the official code runs the HF processor, twice per step
+            policy.encode(obs.images, obs.text, fast=False)
+            batch = policy.collate([policy.encode(obs.images, obs.text, fast=False)])
             gen = policy.generate(batch, NEW_TOKENS, 1.0, min_new_tokens=NEW_TOKENS)
             with torch.no_grad():  # re-forward for old log-probs + value, then the reference
                 scored = policy.score(batch, gen.response_ids, gen.response_mask)

@@ -70,12 +70,24 @@ class Family:
 
     # ------------------------------------------------------------------ batching
 
-    def encode(self, processor, images: list[Image.Image], text: str) -> dict[str, torch.Tensor]:
-        """One user turn (images first, then text) with the generation prompt; batch dim 1."""
+    def encode(
+        self, processor, images: list[Image.Image], text: str, fast: bool = True
+    ) -> dict[str, torch.Tensor]:
+        """One user turn (images first, then text) with the generation prompt; batch dim 1.
+
+        ``fast``: Qwen prompts with PIL RGB images skip the processor's slow NumPy image path
+        for a bit-identical one (:mod:`vldac.models.image_fast`); ``fast=False`` always runs
+        the processor."""
         content = [{"type": "image"} for _ in images] + [{"type": "text", "text": text}]
         prompt = processor.apply_chat_template(
             [{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False
         )
+        if fast and images and self.image_layout == "patches":
+            from vldac.models.image_fast import qwen_encode
+
+            encoded = qwen_encode(processor, list(images), prompt)
+            if encoded is not None:
+                return encoded
         kwargs = {"images": [list(images)]} if images else {}
         out = processor(text=[prompt], add_special_tokens=False, return_tensors="pt", **kwargs)
         return {k: v for k, v in out.items() if isinstance(v, torch.Tensor)}

@@ -119,9 +119,10 @@ class VLMPolicy(nn.Module):
             handle.remove()
 
     # -- prompts ----------------------------------------------------------------------------
-    def encode(self, images, text: str) -> dict[str, torch.Tensor]:
-        """One prompt (a user turn: the images, then the text) -> unpadded CPU tensors."""
-        return self.family.encode(self.processor, images, text)
+    def encode(self, images, text: str, fast: bool = True) -> dict[str, torch.Tensor]:
+        """One prompt (a user turn: the images, then the text) -> unpadded CPU tensors
+        (``fast=False``: always through the HF processor; the result is the same)."""
+        return self.family.encode(self.processor, images, text, fast=fast)
 
     def collate(self, encodings: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         """Left-padded prompt batch on the policy's device."""
