@@ -6,12 +6,13 @@ from __future__ import annotations
 import dataclasses
 import typing
 
-import jsonschema
 import pytest
 import yaml
 from workflow_helpers import ROOT, copy_repo, require_workflow_tools, snakemake
 
 from vldac.config import Config
+
+jsonschema = pytest.importorskip("jsonschema", reason="needs the workflow extra")
 
 SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
 LEARNER = ("model", "env", "rollout", "algo", "train", "log")

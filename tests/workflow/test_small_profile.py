@@ -7,10 +7,11 @@ import json
 import re
 import shutil
 
-import jsonschema
 import pytest
 import yaml
 from workflow_helpers import copy_repo, dvc, git, require_workflow_tools, snakemake
+
+jsonschema = pytest.importorskip("jsonschema", reason="needs the workflow extra")
 
 pytestmark = pytest.mark.timeout(3600)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 # What `vldac eval --run` needs besides the checkpoint, and what a reader wants beside it.
@@ -37,12 +38,13 @@ def version_with_dvc(folder: str | Path, *, remote: str | None, log: str | Path)
     """
     folder = Path(folder)
     dvc_file = folder.with_name(folder.name + ".dvc")
-    commands = [["dvc", "--wait-for-lock", "add", str(folder)]]
+    dvc = [sys.executable, "-m", "dvc", "--wait-for-lock"]  # this environment's DVC, PATH or not
+    commands = [[*dvc, "add", str(folder)]]
     if remote is not None:
-        commands.append(["dvc", "--wait-for-lock", "push", "--remote", remote, str(dvc_file)])
+        commands.append([*dvc, "push", "--remote", remote, str(dvc_file)])
     with open(log, "a") as sink:
         for cmd in commands:
-            print("$ " + " ".join(cmd), file=sink, flush=True)
+            print("$ dvc " + " ".join(cmd[3:]), file=sink, flush=True)
             if subprocess.run(cmd, stdout=sink, stderr=subprocess.STDOUT).returncode != 0:
-                raise RuntimeError(f"`{' '.join(cmd[2:4])}` failed for {folder}; see {log}.")
+                raise RuntimeError(f"`dvc {cmd[4]}` failed for {folder}; see {log}.")
     return dvc_file
