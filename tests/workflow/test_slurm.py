@@ -6,7 +6,7 @@ Debian packages when root and missing) and runs the small DAG's training target 
 profiles/slurm`. Checks that its jobs went through SLURM: job ids in Snakemake's log, the
 same ids in squeue's records with their rule and GPU request, SLURM's per-job log files. Then
 a training job is cancelled by the scheduler mid-run and the DAG rerun: it resumes from the
-last checkpoint. Opt-in (``pytest -m slurm``): 8-10 minutes on 2 busy cores; the profile
+last checkpoint. Opt-in (``pytest -m slurm``): ~11 minutes on 2 busy cores; the profile
 check runs by default.
 
 Test-only departures from a real cluster, each for a reason given where it is made: no
@@ -46,7 +46,7 @@ SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+)")
 @pytest.fixture(scope="module")
 def cluster(request, tmp_path_factory):
     if "slurm" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("starts a SLURM cluster, ~10 min on 2 busy cores; opt in: pytest -m slurm")
+        pytest.skip("starts a SLURM cluster, ~11 min on 2 busy cores; opt in: pytest -m slurm")
     if reason := unavailable():
         pytest.skip(reason)
     slurm = LocalSlurm(tmp_path_factory.mktemp("slurm"))
@@ -56,7 +56,22 @@ def cluster(request, tmp_path_factory):
     assert slurm.leftover_pids() == [], "SLURM left processes behind"
 
 
-def test_profile_declares_gpu_conventions_of_the_plugin():
+def test_the_plugin_turns_the_rules_gpu_resource_into_sbatch_gpus():
+    # The profile relies on 2.8.0's conventions; a plugin upgrade that changes them fails here.
+    utils = pytest.importorskip("snakemake_executor_plugin_slurm.utils")
+
+    class Job:
+        def __init__(self, **resources):
+            self.resources = type("Resources", (dict,), {"__getattr__": dict.__getitem__})(
+                resources)
+
+    assert utils.set_gres_string(Job(gpu=1)) == " --gpus=1"
+    assert utils.set_gres_string(Job(gpu=2, gpu_model="a100")) == " --gpus=a100:2"
+    assert utils.set_gres_string(Job(gres="gpu:a100:1")) == " --gres=gpu:a100:1"
+    assert utils.set_gres_string(Job(gpu=0)) == ""  # CPU-only rules ask for nothing
+
+
+def test_profile_is_ready_for_a_cluster():
     profile = yaml.safe_load(PROFILE.read_text())
     assert profile["executor"] == "slurm"
     assert profile["rerun-incomplete"] and profile["latency-wait"] >= 30
