@@ -7,9 +7,10 @@ BIN := $(VENV)/bin
 # One venv holds the core and every simulator extra whose pins agree; see pyproject.toml.
 EXTRAS ?= gymcards,miniworld,alfworld,webshop,workflow,dev
 # Debian packages the simulators need: EGL/Xvfb for MiniWorld, a compiler for ALFWorld's
-# jericho and fast-downward, Chromium for WebShop.
+# jericho and fast-downward, Chromium for WebShop; podman and debootstrap build the
+# simulator images from a locally made Debian base (the container tests).
 DEBIAN_PACKAGES ?= libegl1 libegl-mesa0 libgl1-mesa-dri libglu1-mesa xvfb build-essential \
-                   chromium libatomic1 fonts-dejavu-core
+                   chromium libatomic1 fonts-dejavu-core podman buildah runc debootstrap
 
 .PHONY: setup system-deps demo test lint
 
