@@ -1,8 +1,14 @@
 """Shared fixtures: tiny models are built once per session in a temporary cache."""
 
 import os
+from pathlib import Path
 
 import pytest
+
+# Podman settings for machines without systemd (see the file), for the container tests;
+# an explicit CONTAINERS_CONF from the user wins.
+os.environ.setdefault("CONTAINERS_CONF",
+                      str(Path(__file__).resolve().parents[1] / "containers" / "podman.conf"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,15 +5,7 @@ them through `make setup`), and skip with the reason otherwise. A cold build tak
 (Debian base, torch, the project); later builds reuse the cached layers.
 """
 
-import os
-from pathlib import Path
-
 import pytest
-
-# Settings podman needs on machines without systemd (see the file); an explicit
-# CONTAINERS_CONF from the user wins.
-os.environ.setdefault("CONTAINERS_CONF",
-                      str(Path(__file__).resolve().parents[2] / "containers" / "podman.conf"))
 
 
 def pytest_configure(config):
