@@ -2,11 +2,6 @@
 
 They run in the default suite where root, podman and debootstrap are present (CI installs
 them through `make setup`), and skip with the reason otherwise. A cold build takes minutes
-(Debian base, torch, the project); later builds reuse the cached layers.
+(Debian base, torch, the project); later builds reuse the cached layers. The `container`
+marker is declared in pyproject.toml; podman's settings come from tests/conftest.py.
 """
-
-import pytest
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "container: builds and runs an OCI image with podman")
