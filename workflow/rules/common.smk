@@ -215,7 +215,9 @@ def print_report_hint():
     out = Path(REPORT).resolve()
     cmd = [sys.executable, "-m", "snakemake", "--report", str(out), "--nolock"]
     cmd += ["--snakefile", workflow.main_snakefile, "--cores", "1"]
-    if workflow.overwrite_configfiles:  # one flag: a repeated --configfile keeps the last
+    if (
+        workflow.overwrite_configfiles
+    ):  # one flag: a repeated --configfile keeps the last
         cmd += ["--configfile", *map(str, workflow.overwrite_configfiles)]
     log = Path("results/logs/report/report.log")
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -224,7 +226,9 @@ def print_report_hint():
     if done.returncode == 0:
         print(f"report: {out}")
     else:
-        print(f"the report was not built (see {log}); build it with: snakemake --report {out}")
+        print(
+            f"the report was not built (see {log}); build it with: snakemake --report {out}"
+        )
 
 
 # ---- host-side jobs (run: blocks of local rules) ----------------------------------------
