@@ -215,9 +215,8 @@ def print_report_hint():
     out = Path(REPORT).resolve()
     cmd = [sys.executable, "-m", "snakemake", "--report", str(out), "--nolock"]
     cmd += ["--snakefile", workflow.main_snakefile, "--cores", "1"]
-    if (
-        workflow.overwrite_configfiles
-    ):  # one flag: a repeated --configfile keeps the last
+    # One flag for all files: a repeated --configfile keeps only the last.
+    if workflow.overwrite_configfiles:
         cmd += ["--configfile", *map(str, workflow.overwrite_configfiles)]
     log = Path("results/logs/report/report.log")
     log.parent.mkdir(parents=True, exist_ok=True)
