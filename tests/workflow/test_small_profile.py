@@ -97,7 +97,9 @@ def test_viewer_shows_frames_texts_actions_and_rewards(run):
 def test_every_job_wrote_a_provenance_manifest(run):
     repo, _ = run
     manifests = sorted((repo / "results" / "provenance").rglob("*.json"))
-    assert len(manifests) >= 30
+    # containers 1, simulators 2, train 3, export 3, dvc 3, evaluate 5, tables 1, curves 2,
+    # viewers 5: every job of the DAG but the index page itself
+    assert len(manifests) == 25
     commit = git(repo, "rev-parse", "HEAD").strip()
     for path in manifests:
         m = json.loads(path.read_text())
@@ -136,7 +138,7 @@ def test_dvc_metrics_and_offline_plots(run):
 def test_dvc_pull_restores_checkpoints_and_the_dag_reevaluates_without_training(run):
     repo, _ = run
     status = dvc(repo, "status", "--cloud")
-    assert status.returncode == 0 and "up to date" in status.stdout.lower(), status.stdout
+    assert status.returncode == 0 and "in sync" in status.stdout, status.stdout
     trained = {p: p.stat().st_mtime for p in (repo / "results" / "train").rglob("done.json")}
     for folder in (repo / "checkpoints").glob("*/seed*"):
         if folder.is_dir():
