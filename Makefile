@@ -1,5 +1,6 @@
 # The two commands a newcomer types (see README.md):
-#   make demo   set everything up, then a short VL-DAC run on a tiny offline model
+#   make demo   set everything up, then the whole pipeline on the small profile (tiny offline
+#               model, generated data, CPU): train, evaluate, tables, HTML report
 #   make test   set everything up, then the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -36,8 +37,9 @@ $(BIN)/vldac: pyproject.toml
 
 setup: system-deps $(BIN)/vldac
 
+# The venv's bin first on PATH: the DAG's jobs call `vldac` and `python`.
 demo: setup
-	$(BIN)/vldac train --config config.yaml --preset demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --profile profiles/small
 
 test: setup
 	$(BIN)/python -m pytest -q
