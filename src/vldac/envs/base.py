@@ -71,6 +71,13 @@ class Env(abc.ABC):
     def step(self, text: str) -> StepResult:
         """Parse ``text`` into an action, apply it, and report the outcome."""
 
+    def _check_can_step(self, started: bool, done: bool) -> None:
+        """The contract's errors for ``step`` before any ``reset`` or after the episode ended."""
+        if not started:
+            raise RuntimeError(f"{self.name}: call reset(seed) before step().")
+        if done:
+            raise RuntimeError(f"{self.name}: the episode has ended; call reset(seed) again.")
+
     def expert_action(self) -> str:
         """The answer a scripted expert gives in the current state (an env's planner or oracle).
 

@@ -125,10 +125,7 @@ class DiscreteTextEnv(Env):
 
     def step(self, text: str) -> StepResult:
         """Parse ``text``, apply it (or the invalid-action rule), and report the outcome."""
-        if self._rng is None:
-            raise RuntimeError(f"{self.name}: call reset(seed) before step().")
-        if self._done:
-            raise RuntimeError(f"{self.name}: the episode has ended; call reset(seed) again.")
+        self._check_can_step(started=self._rng is not None, done=self._done)
         self._steps += 1
         legal = self.legal_actions()
         parsed = extract_action(text, list(self.actions or []))

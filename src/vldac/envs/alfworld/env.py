@@ -186,10 +186,7 @@ class AlfworldEnv(Env):
 
     def step(self, text: str) -> StepResult:
         """Parse ``text`` into an admissible command, apply it (or the invalid rule), score."""
-        if self._rng is None:
-            raise RuntimeError(f"{self.name}: call reset(seed) before step().")
-        if self._done:
-            raise RuntimeError(f"{self.name}: the episode has ended; call reset(seed) again.")
+        self._check_can_step(started=self._rng is not None, done=self._done)
         self._steps += 1
         admissible = self._state.admissible
         command = extract_action(text, admissible)

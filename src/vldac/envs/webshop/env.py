@@ -150,10 +150,7 @@ class WebShopEnv(Env):
 
     def step(self, text: str) -> StepResult:
         """Parse ``text``, act in the browser (or apply the invalid-action rule), report."""
-        if self.goal is None:
-            raise RuntimeError(f"{self.name}: call reset(seed) before step().")
-        if self._done:
-            raise RuntimeError(f"{self.name}: the episode has ended; call reset(seed) again.")
+        self._check_can_step(started=self.goal is not None, done=self._done)
         self._steps += 1
         parsed = parse_action(text)
         parse_failed = parsed is None
