@@ -76,11 +76,9 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         raise FileExistsError(f"{out} already exists; choose another --out "
                               "(nothing is ever overwritten).")
     policy, cfg = load_run_policy(Path(args.run), args.checkpoint)
-    env_kwargs = dict(cfg.env.kwargs)
-    if cfg.env.max_episode_steps is not None:
-        env_kwargs["max_episode_steps"] = cfg.env.max_episode_steps
     num_envs = args.envs or cfg.env.num_envs
-    with VectorEnv(EnvSpec(cfg.env.name, env_kwargs), num_envs, cfg.env.num_workers) as envs:
+    spec = EnvSpec(cfg.env.name, cfg.env.constructor_kwargs())
+    with VectorEnv(spec, num_envs, cfg.env.num_workers) as envs:
         result = evaluate(policy, envs, heldout_seeds(args.seed, args.episodes),
                           env_name=cfg.env.name, history=cfg.env.history,
                           max_new_tokens=cfg.rollout.max_new_tokens,

@@ -75,6 +75,13 @@ class EnvConfig:
     kwargs: dict[str, Any] = field(default_factory=dict)
     """Extra constructor arguments of the environment (e.g. invalid_action)."""
 
+    def constructor_kwargs(self) -> dict[str, Any]:
+        """The arguments the env is built with: ``kwargs`` plus the time-limit override."""
+        kwargs = dict(self.kwargs)
+        if self.max_episode_steps is not None:
+            kwargs["max_episode_steps"] = self.max_episode_steps
+        return kwargs
+
 
 @dataclass
 class RolloutConfig:

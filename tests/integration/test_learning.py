@@ -21,7 +21,7 @@ from vldac.train import train
 
 
 def _greedy_success(policy, cfg, *, base_model: bool) -> float:
-    with VectorEnv(EnvSpec(cfg.env.name, dict(cfg.env.kwargs)), 16, 0) as envs:
+    with VectorEnv(EnvSpec(cfg.env.name, cfg.env.constructor_kwargs()), 16, 0) as envs:
         result = evaluate(policy, envs, heldout_seeds(cfg.seed, 128), env_name=cfg.env.name,
                           history=cfg.env.history, max_new_tokens=cfg.rollout.max_new_tokens,
                           temperature=cfg.rollout.temperature, decoding="greedy",

@@ -114,10 +114,8 @@ def train(cfg: Config, resume: bool = False, stop_after: int | None = None) -> T
                                  fused=True)
     total_opt_steps = cfg.num_updates * cfg.optimizer_steps_per_update
     scheduler = cosine_schedule(optimizer, total_opt_steps, cfg.train.lr, cfg.train.end_lr)
-    env_kwargs = dict(cfg.env.kwargs)
-    if cfg.env.max_episode_steps is not None:
-        env_kwargs["max_episode_steps"] = cfg.env.max_episode_steps
-    vec_env = VectorEnv(EnvSpec(cfg.env.name, env_kwargs), cfg.env.num_envs, cfg.env.num_workers)
+    vec_env = VectorEnv(EnvSpec(cfg.env.name, cfg.env.constructor_kwargs()), cfg.env.num_envs,
+                        cfg.env.num_workers)
     collector = RolloutCollector(
         policy, vec_env, seed=cfg.seed, history=cfg.env.history,
         max_new_tokens=cfg.rollout.max_new_tokens, temperature=cfg.rollout.temperature,
