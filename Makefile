@@ -5,8 +5,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# One venv holds the core and every simulator extra whose pins agree; see pyproject.toml.
-EXTRAS ?= gymcards,miniworld,alfworld,webshop,workflow,dev
+# One venv holds the core, every simulator extra and the benchmarks (their pins agree); see
+# pyproject.toml.
+EXTRAS ?= gymcards,miniworld,alfworld,webshop,balrog,lmms,workflow,dev
+LMMS_EVAL_VERSION ?= 0.7.3
 # Debian packages the simulators need: EGL/Xvfb for MiniWorld, a compiler for ALFWorld's
 # jericho and fast-downward, Chromium for WebShop; podman and debootstrap build the
 # simulator images from a locally made Debian base (the container tests).
@@ -32,7 +34,10 @@ $(BIN)/vldac: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first and pinned, so no other package can pull a different (CUDA) build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/pip install --quiet --build-constraint containers/pip-build-constraints.txt -e ".[$(EXTRAS)]"
+	# lmms-eval without its declared dependencies (they would replace the CPU torch); the
+	# lmms extra holds what it really needs.
+	case ",$(EXTRAS)," in *,lmms,*) $(BIN)/pip install --quiet --no-deps lmms-eval==$(LMMS_EVAL_VERSION) ;; esac
 	touch $(BIN)/vldac
 
 setup: system-deps $(BIN)/vldac
