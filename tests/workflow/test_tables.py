@@ -6,8 +6,19 @@ import math
 
 import pytest
 
-from vldac.tables import CURVE_ENDPOINTS, TABLE1, Run, benchmark_rows, dvc_metrics, paper_rows
-from vldac.tables.render import write_csv, write_html
+from vldac.tables import (
+    CURVE_ENDPOINTS,
+    TABLE1,
+    BenchmarkResult,
+    Run,
+    benchmark_metrics,
+    benchmark_rows,
+    dvc_metrics,
+    paper_rows,
+)
+from vldac.tables.paper import TABLE2, TABLE3, TABLE5
+from vldac.tables.render import write_csv, write_html, write_markdown
+from vldac.tables.results import balrog_result
 
 
 def _run(seed, curve, model="Qwen/Qwen2-VL-7B-Instruct", world="miniworld/OneRoom-v0"):
@@ -53,9 +64,64 @@ def test_curve_endpoints_use_start_and_final_values():
     assert _row(rows, "VL-DAC", quantity="final success rate")["ours_value"] == 0.9
 
 
+QWEN = "Qwen/Qwen2-VL-7B-Instruct"
+ALF = "alfworld/AlfredTWEnv-v0"
+
+
+def _bench_row(rows, row, model):
+    (found,) = [r for r in rows if r["row"] == row and r["model (paper)"] == model]
+    return found
+
+
+def test_balrog_rows_show_progression_with_balrog_standard_error():
+    summary = {"agent": "cot", "average_progression": 7.0, "standard_error": 1.5,
+               "environments": {"babyai": {"progression": 10.0, "standard_error": 2.0},
+                                "crafter": {"progression": 4.0, "standard_error": 0.5}}}
+    tuned = balrog_result(summary, {"trained_in": ALF, "seed": 0, "model": QWEN,
+                                    "env_steps": 51200})
+    assert tuned.scores == {"average_progression": 7.0, "babyai": 10.0, "crafter": 4.0}
+    rows = benchmark_rows(TABLE2, [tuned], {"balrog:naive": "BALROG's naive agent is not run"},
+                          {"balrog": "ours averages babyai, crafter"})
+    row = _bench_row(rows, "BALROG CoT", f"tuned in {ALF}")
+    assert row["paper"] == "6.02 ± 1.19%" and row["ours"] == "7 ± 1.5 (SE)"
+    assert row["difference"] == "+0.98" and row["ours: env steps"] == "51,200"
+    assert row["note"] == "ours averages babyai, crafter"
+    assert _bench_row(rows, "BALROG naive", "base")["note"] == "BALROG's naive agent is not run"
+    base_cot = _bench_row(rows, "BALROG CoT", "base")
+    assert base_cot["ours"] == "—" and base_cot["note"] == "no run of this benchmark in this experiment"
+
+
+def test_benchmark_rows_average_seeds_and_flag_what_is_not_comparable():
+    def vsi(seed, route, model=QWEN, fixture=False):
+        return BenchmarkResult("vsi_bench", "naive", ALF, seed, model, 1000,
+                               {"route_planning": route}, fixture=fixture)
+
+    rows = benchmark_rows(TABLE3, [vsi(0, 30.0), vsi(1, 34.0)], {})
+    row = _bench_row(rows, "VSI route plan", f"tuned in {ALF}")
+    assert row["ours_value"] == pytest.approx(32.0) and row["ours_std"] == pytest.approx(
+        math.sqrt(8.0))
+    assert row["ours: seeds"] == "0, 1" and row["note"] == ""
+    # A score the runs did not report, and a model column not benchmarked.
+    rel = _bench_row(rows, "VSI relative direction", f"tuned in {ALF}")
+    assert "reported no 'object_rel_direction'" in rel["note"]
+    oneroom = _bench_row(rows, "VSI route plan", "tuned in miniworld/OneRoom-v0")
+    assert "no checkpoint tuned in miniworld/OneRoom-v0" in oneroom["note"]
+    tiny = benchmark_rows(TABLE3, [vsi(0, 50.0, "tiny:qwen2_vl", fixture=True)], {})
+    note = _bench_row(tiny, "VSI route plan", f"tuned in {ALF}")["note"]
+    assert "synthetic fixture data" in note and "ours uses tiny:qwen2_vl" in note
+
+
+def test_table5_has_every_visualwebbench_task_for_each_variant_and_model():
+    assert len(TABLE5) == 7 * 2 * 3
+    rows = benchmark_rows(TABLE5, [], {"visualwebbench:cot": "no CoT prompt"})
+    assert {r["note"] for r in rows if r["row"].endswith(" cot")} == {"no CoT prompt"}
+
+
 def test_benchmarks_metrics_and_rendering(tmp_path):
-    rows = benchmark_rows(["balrog"])
-    assert rows[0]["table"] == "Table 2" and "not implemented yet" in rows[0]["note"]
+    result = BenchmarkResult("gqa", "naive", None, None, QWEN, None, {"accuracy": 61.0})
+    assert benchmark_metrics([result]) == {"gqa": {"naive": {"base": {"accuracy": 61.0}}}}
+    rows = benchmark_rows(TABLE2, [], {})
+    assert rows[0]["table"].startswith("Table 2")
     evals = [{"env": "oneroom", "who": "seed0", "decodings": {"greedy": {
         "success_rate": 0.5, "return_mean": float("nan"), "parse_failure_rate": 0.0,
         "episode_length": 3.0}}}]
@@ -66,3 +132,6 @@ def test_benchmarks_metrics_and_rendering(tmp_path):
     write_html([("B", "note <b>", rows)], "T", tmp_path / "t.html")
     assert "note &lt;b&gt;" in (tmp_path / "t.html").read_text()
     assert "ours_value" in (tmp_path / "t.csv").read_text().splitlines()[0]
+    write_markdown("T", "n", rows, tmp_path / "t.md")
+    lines = (tmp_path / "t.md").read_text().splitlines()
+    assert lines[0] == "# T" and lines[4].startswith("| table |") and len(lines) == 4 + 2 + len(rows)

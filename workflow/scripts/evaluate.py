@@ -2,33 +2,28 @@
 decoding; writes one schema-valid metrics file per (checkpoint, world)."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import yaml
 
+from vldac.report.jobs import run_logged
 from vldac.report.provenance import write_manifest
 from vldac.tables.results import finite
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 evaluation, who, ckpt = sm.params.evaluation, sm.wildcards.who, Path(sm.input.checkpoint)
 decodings = list(evaluation["decodings"])
-env = {**os.environ, "OMP_NUM_THREADS": str(sm.threads), "PYTHONUNBUFFERED": "1"}
 summaries = {}
-with open(sm.log[0], "w") as log:
-    for decoding, out in zip(decodings, sm.output.episodes, strict=True):
-        cmd = [sys.executable, "-m", "vldac.cli", "eval", "--run", str(ckpt),
-               "--episodes", str(evaluation["episodes"]), "--decoding", decoding,
-               "--seed", str(evaluation.get("seed", 0)), "--out", out,
-               "--frames", str(Path(sm.output.frames) / decoding)]
-        cmd += ["--base"] if who == "base" else []
-        print("$ " + " ".join(cmd), file=log, flush=True)
-        if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env).returncode:
-            sys.exit(f"evaluating {ckpt} ({who}, {decoding}) failed; see {sm.log[0]}.")
-        summaries[decoding] = finite(json.loads(Path(out).read_text())["summary"])
+Path(sm.log[0]).write_text("")
+for decoding, out in zip(decodings, sm.output.episodes, strict=True):
+    args = ["eval", "--run", ckpt, "--episodes", evaluation["episodes"], "--decoding", decoding,
+            "--seed", evaluation.get("seed", 0), "--out", out,
+            "--frames", Path(sm.output.frames) / decoding]
+    args += ["--base"] if who == "base" else []
+    run_logged(args, sm.log[0], what=f"evaluating {ckpt} ({who}, {decoding})",
+               threads=sm.threads, append=True)
+    summaries[decoding] = finite(json.loads(Path(out).read_text())["summary"])
 
 run = json.loads((ckpt / "config.json").read_text())
 final = json.loads((ckpt / "final_metrics.json").read_text())

@@ -62,13 +62,110 @@ for _world, _metric, _start, (_fin, _fin_text), (_rl, _rl_text) in _ENDPOINTS:
         PaperValue(_CURVES, _world, "RL4VLM (average)", QWEN, f"final_{_metric}", _rl, _rl_text),
     ]
 
-# Benchmarks of Tables 2-5 (by the names pipeline.benchmarks uses) and where they appear.
-BENCHMARK_TABLES = {
-    "balrog": "Table 2", "vsi_bench": "Table 3", "erqa": "Table 3", "muirbench": "Table 3",
-    "videomme": "Tables 3, 4", "gqa": "Table 4", "mirb": "Table 4", "mmbench": "Table 4",
-    "mme": "Table 4", "mme_realworld": "Table 4", "mmstar": "Table 4", "mmt": "Table 4",
-    "visualwebbench": "Table 5",
-}
+
+@dataclass(frozen=True)
+class BenchmarkValue:
+    """One benchmark number of Tables 2-5: a model (base or tuned in a world) on a benchmark."""
+
+    table: str
+    row: str  # the row as printed ("VSI route plan")
+    benchmark: str  # the pipeline's benchmark name (pipeline.benchmarks)
+    score: str  # the headline score in our metrics file that answers it
+    variant: str  # prompting: "naive" (the benchmark's own prompt) or "cot"
+    trained_in: str | None  # registered world the model was tuned in; None: the base model
+    value: float | None
+    text: str  # as printed
+
+
+ALFWORLD, ONEROOM = "alfworld/AlfredTWEnv-v0", "miniworld/OneRoom-v0"
+HALLWAY, WEBSHOP = "miniworld/Hallway-v0", "webshop/WebShop-v0"
+
+
+def _columns(table, row, benchmark, score, variant, worlds, printed):
+    """A printed row: one value per model column (None = the base model)."""
+    out = []
+    for world, text in zip(worlds, printed, strict=True):
+        value = float(text.split(" ")[0].rstrip("%")) if text else None
+        out.append(BenchmarkValue(table, row, benchmark, score, variant, world, value, text))
+    return out
+
+
+_T2 = "Table 2 (BALROG, average progression %)"
+_T3 = "Table 3 (spatial and embodied reasoning)"
+_T4 = "Table 4 (general image and video understanding)"
+_T5 = "Table 5 (VisualWebBench, mean ± std over 4 seeds)"
+_BASE_ALF = (None, ALFWORLD)
+_BASE_ALF_OR = (None, ALFWORLD, ONEROOM)
+_BASE_ALF_OR_HW = (None, ALFWORLD, ONEROOM, HALLWAY)
+
+TABLE2 = [
+    *_columns(_T2, "BALROG naive", "balrog", "average_progression", "naive", _BASE_ALF,
+              ["3.21 ± 0.75%", "4.19 ± 0.92%"]),
+    *_columns(_T2, "BALROG CoT", "balrog", "average_progression", "cot", _BASE_ALF,
+              ["3.94 ± 0.98%", "6.02 ± 1.19%"]),
+]
+
+TABLE3 = [
+    *_columns(_T3, "VSI route plan", "vsi_bench", "route_planning", "naive", _BASE_ALF_OR,
+              ["30.93", "32.47", "31.96"]),
+    *_columns(_T3, "VSI relative direction", "vsi_bench", "object_rel_direction", "naive",
+              _BASE_ALF_OR, ["32.01", "31.61", "33.05"]),
+    *_columns(_T3, "ERQA naive", "erqa", "accuracy", "naive", _BASE_ALF_OR,
+              ["38.25", "39.00", "39.25"]),
+    *_columns(_T3, "ERQA CoT", "erqa", "accuracy", "cot", _BASE_ALF_OR,
+              ["39.00", "39.25", "38.50"]),
+    *_columns(_T3, "MuirBench", "muirbench", "accuracy", "naive", _BASE_ALF_OR,
+              ["41.23", "42.58", "41.12"]),
+    *_columns(_T3, "VideoMME spatial", "videomme", "spatial", "naive", _BASE_ALF_OR,
+              ["64.8", "66.7", "66.7"]),
+]
+
+_T4_ROWS = [  # row, benchmark, score, Base, ALFWorld, OneRoom, Hallway
+    ("GQA", "gqa", "accuracy", "62.02", "62.35", "62.06", "62.12"),
+    ("MIRB", "mirb", "accuracy", "37.38", "36.64", "37.25", "37.25"),
+    ("MMBench-dev", "mmbench", "accuracy", "78.86", "78.52", "79.04", "78.52"),
+    ("MME-perception", "mme", "perception", "1681", "1688", "1670", "1678"),
+    ("MME-RealWorld", "mme_realworld", "accuracy", "41.81", "41.46", "41.76", "42.01"),
+    ("MMStar avg", "mmstar", "average", "56.53", "57.03", "57.51", "57.26"),
+    ("MMT-mi val", "mmt", "mi_val", "59.90", "60.40", "60.66", "60.47"),
+    ("MMT val", "mmt", "val", "62.10", "62.36", "62.65", "62.71"),
+    ("VideoMME", "videomme", "overall", "57.70", "58.11", "57.40", "57.70"),
+]
+TABLE4 = [v for row, bench, score, *printed in _T4_ROWS
+          for v in _columns(_T4, row, bench, score, "naive", _BASE_ALF_OR_HW, printed)]
+
+# VisualWebBench: the seven tasks' headline scores (ROUGE-L for the three text tasks, F1 for
+# webqa, accuracy for the three grounding tasks); rows Base, WebShop (2k steps), OneRoom.
+VWB_TASKS = ["web_caption", "webqa", "heading_ocr", "element_ocr", "element_ground",
+             "action_prediction", "action_ground"]
+_T5_ROWS = [  # variant, tuned in, the seven printed values
+    ("naive", None, ["27.81 ± .11", "71.44", "75.62 ± 1.26", "82.36", "87.49 ± .14", "4.98",
+                     "83.50"]),
+    ("cot", None, ["28.38 ± .20", "61.11 ± .11", "74.83", "78.75", "83.29", "6.17 ± .21",
+                   "78.32 ± .56"]),
+    ("naive", WEBSHOP, ["29.31 ± .02", "70.32", "76.34", "83.49 ± .22", "87.33 ± .14", "5.34",
+                        "82.52"]),
+    ("cot", WEBSHOP, ["29.04 ± .12", "62.58 ± .05", "72.66", "79.95", "84.02", "6.41",
+                      "78.64"]),
+    ("naive", ONEROOM, ["28.19", "70.91", "74.03 ± .12", "83.31 ± .19", "86.68", "3.91",
+                        "84.47"]),
+    ("cot", ONEROOM, ["29.21", "59.89", "74.44 ± .34", "76.20 ± .24", "83.78", "6.05",
+                      "78.64"]),
+]
+TABLE5 = [BenchmarkValue(_T5, f"VisualWebBench {task.replace('_', ' ')} {variant}",
+                         "visualwebbench", task, variant, world,
+                         float(text.split(" ")[0]), text)
+          for variant, world, printed in _T5_ROWS
+          for task, text in zip(VWB_TASKS, printed, strict=True)]
+
+BENCHMARK_VALUES = TABLE2 + TABLE3 + TABLE4 + TABLE5
+# Every benchmark of Tables 2-5, by the names pipeline.benchmarks uses.
+BENCHMARK_TABLES: dict[str, str] = {}
+for _v in BENCHMARK_VALUES:
+    _t = _v.table.split(" (")[0]
+    if _t not in BENCHMARK_TABLES.get(_v.benchmark, ""):
+        BENCHMARK_TABLES[_v.benchmark] = ", ".join(
+            filter(None, [BENCHMARK_TABLES.get(_v.benchmark), _t]))
 
 # How a model path names the paper's models (lower-case substrings).
 MODEL_ALIASES = {QWEN: ("qwen2-vl-7b",), GEMMA: ("gemma-3-4b", "gemma3-4b")}

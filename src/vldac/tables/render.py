@@ -33,6 +33,27 @@ def write_csv(rows: list[dict[str, Any]], path: str | Path) -> None:
             writer.writerows(rows)
 
 
+def _md_cell(value: Any) -> str:
+    return ("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """A GitHub-flavoured Markdown table of the visible columns ("No rows." when empty)."""
+    if not rows:
+        return "_No rows._\n"
+    cols = visible_columns(rows)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_md_cell(row[c]) for c in cols) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(title: str, note: str, rows: list[dict[str, Any]], path: str | Path) -> None:
+    """One table as a Markdown page: a heading, a note, the table."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"# {title}\n\n{note}\n\n{markdown_table(rows)}", encoding="utf-8")
+
+
 def html_table(rows: list[dict[str, Any]]) -> str:
     """One <table> of the visible columns; an explicit line when there are no rows."""
     if not rows:

@@ -6,13 +6,15 @@ each in-domain evaluation's metrics file. Imports no torch.
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from vldac.tables.paper import BENCHMARK_TABLES, MODEL_ALIASES, QWEN, VLDAC, PaperValue
+from vldac.tables.paper import MODEL_ALIASES, QWEN, VLDAC, BenchmarkValue, PaperValue
 
 
 @dataclass
@@ -117,15 +119,110 @@ def paper_rows(values: list[PaperValue], runs: list[Run]) -> list[dict[str, Any]
     return rows
 
 
-def benchmark_rows(benchmarks: list[str]) -> list[dict[str, Any]]:
-    """Rows for the benchmarks in the config; their adapters arrive with the benchmark issue."""
-    return [{
-        "table": BENCHMARK_TABLES.get(name, "—"), "world": name, "algorithm": VLDAC,
-        "model (paper)": QWEN, "quantity": "benchmark score", "paper": "see the paper",
-        "ours": "—", "difference": "—", "ours: model": "—", "ours: env steps": "—",
-        "ours: seeds": "—", "note": f"the {name} adapter is not implemented yet (benchmark issue)",
-        "ours_value": None, "ours_std": None, "paper_value": None,
-    } for name in benchmarks]
+@dataclass
+class BenchmarkResult:
+    """One benchmark run of one model: the base model, or a checkpoint tuned in a world."""
+
+    benchmark: str  # pipeline name: balrog, vsi_bench, gqa, ...
+    variant: str  # prompting: naive (the benchmark's own prompt) or cot
+    trained_in: str | None  # registered world of the checkpoint; None for the base model
+    seed: int | None  # training seed of the checkpoint
+    model: str  # the base model's path (a checkpoint is this model plus its merged adapter)
+    env_steps: int | None  # the checkpoint's training budget
+    scores: dict[str, float]
+    errors: dict[str, float] = field(default_factory=dict)  # standard errors, where reported
+    fixture: bool = False  # synthetic stand-in data (tests, small profile)
+
+
+def balrog_result(summary: dict[str, Any], about: dict[str, Any]) -> BenchmarkResult:
+    """A BALROG run's summary.json as a table result: the average progression (%) and each
+    environment's, with BALROG's standard errors."""
+    envs = summary.get("environments", {})
+    return BenchmarkResult(
+        "balrog", summary["agent"], about["trained_in"], about["seed"], about["model"],
+        about.get("env_steps"),
+        scores={"average_progression": summary["average_progression"],
+                **{env: e["progression"] for env, e in envs.items()}},
+        errors={"average_progression": summary["standard_error"],
+                **{env: e["standard_error"] for env, e in envs.items()}})
+
+
+def with_env_steps(about: dict[str, Any]) -> dict[str, Any]:
+    """``about`` with the benchmarked checkpoint's training budget read from its folder."""
+    if about.get("checkpoint"):
+        final = Path(about["checkpoint"]) / "final_metrics.json"
+        about = {**about, "env_steps": json.loads(final.read_text()).get("env_steps")}
+    return about
+
+
+def lmms_result(metrics: dict[str, Any], about: dict[str, Any]) -> BenchmarkResult:
+    """An lmms-eval run's metrics.json as a table result (its headline scores)."""
+    return BenchmarkResult(
+        metrics["benchmark"], "naive", about["trained_in"], about["seed"], about["model"],
+        about.get("env_steps"), scores=dict(metrics["scores"]),
+        fixture=bool(metrics.get("fixture", False)))
+
+
+def _benchmark_note(results: list[BenchmarkResult], paper_model: str = QWEN) -> str:
+    notes = []
+    if any(r.fixture for r in results):
+        notes.append("synthetic fixture data, not the benchmark: not comparable")
+    models = sorted({r.model for r in results if not _matches(r.model, paper_model)})
+    if models:
+        notes.append(f"ours uses {', '.join(models)}, not {paper_model}: not comparable")
+    return "; ".join(notes)
+
+
+def benchmark_rows(values: list[BenchmarkValue], results: list[BenchmarkResult],
+                   unavailable: dict[str, str],
+                   caveats: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """One row per paper number of Tables 2-5, ours beside it.
+
+    ``unavailable`` maps "benchmark:variant" to why this experiment has no such run (not
+    configured, no local data, no adapter); a row without results always says why.
+    ``caveats`` maps a benchmark to a note on how ours differs (e.g. BALROG worlds we cannot
+    run). Several checkpoints (training seeds) give mean ± std; one run shows its own
+    standard error where the benchmark reports one (BALROG).
+    """
+    caveats = caveats or {}
+    trained = {r.trained_in for r in results}
+    rows = []
+    for paper in values:
+        chosen = [r for r in results if (r.benchmark, r.variant, r.trained_in)
+                  == (paper.benchmark, paper.variant, paper.trained_in)]
+        ours = [r.scores[paper.score] for r in chosen
+                if isinstance(r.scores.get(paper.score), (int, float))
+                and math.isfinite(r.scores[paper.score])]
+        why = ""
+        if not chosen:
+            why = unavailable.get(f"{paper.benchmark}:{paper.variant}", "")
+            if not why and paper.trained_in is not None and paper.trained_in not in trained:
+                why = (f"no checkpoint tuned in {paper.trained_in} is benchmarked "
+                       "(pipeline.benchmarks.models)")
+            why = why or "no run of this benchmark in this experiment"
+        elif not ours:
+            why = f"the {paper.benchmark} runs reported no {paper.score!r} score"
+        mean, std = _mean_std(ours) if ours else (None, None)
+        text = _fmt(mean, std)
+        if len(ours) == 1 and paper.score in chosen[0].errors:
+            text = f"{mean:.3g} ± {chosen[0].errors[paper.score]:.2g} (SE)"
+        diff = None if mean is None or paper.value is None else mean - paper.value
+        rows.append({
+            "table": paper.table, "row": paper.row,
+            "model (paper)": "base" if paper.trained_in is None
+            else f"tuned in {paper.trained_in}",
+            "paper": paper.text, "ours": text,
+            "difference": "—" if diff is None else f"{diff:+.3g}",
+            "ours: model": ", ".join(sorted({r.model for r in chosen})) if ours else "—",
+            "ours: env steps": ", ".join(sorted({f"{r.env_steps:,}" for r in chosen
+                                                 if r.env_steps is not None})) or "—",
+            "ours: seeds": ", ".join(str(r.seed) for r in chosen if r.seed is not None)
+            or "—",
+            "note": why or "; ".join(filter(None, [_benchmark_note(chosen),
+                                                   caveats.get(paper.benchmark)])),
+            "ours_value": mean, "ours_std": std, "paper_value": paper.value,
+        })
+    return rows
 
 
 def in_domain_rows(evals: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -161,3 +258,13 @@ def dvc_metrics(runs: list[Run], evals: list[dict[str, Any]]) -> tuple[dict, dic
         train.setdefault(run.env, {})[f"seed{run.seed}"] = {
             "env_steps": run.env_steps, **{q: f(run.history) for q, f in QUANTITIES.items()}}
     return finite(in_domain), finite(train)
+
+
+def benchmark_metrics(results: list[BenchmarkResult]) -> dict[str, Any]:
+    """What `dvc metrics show/diff` reads for the benchmarks: benchmark -> variant -> model ->
+    headline scores, a model being `base` or `<world>/seed<N>`."""
+    out: dict[str, Any] = {}
+    for r in results:
+        who = "base" if r.trained_in is None else f"{r.trained_in}/seed{r.seed}"
+        out.setdefault(r.benchmark, {}).setdefault(r.variant, {})[who] = dict(r.scores)
+    return finite(out)
