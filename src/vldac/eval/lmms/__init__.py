@@ -8,3 +8,10 @@
 
 Importing this package imports neither torch nor lmms-eval.
 """
+
+
+def lmms_eval_manifest():
+    """lmms-eval's model manifest for ``vldac_chat`` (the ``lmms_eval.models`` entry point)."""
+    from lmms_eval.models.registry_v2 import ModelManifest
+
+    return ModelManifest(model_id="vldac_chat", simple_class_path="vldac.eval.lmms.model.VldacChat")
