@@ -1,0 +1,80 @@
+"""Merging a trained run's adapter into its base model: same logits, a plain HF folder."""
+
+import json
+
+import pytest
+import torch
+from PIL import Image
+
+from vldac.config import from_dict
+from vldac.errors import RunExistsError
+from vldac.eval.in_domain import load_run_policy
+from vldac.models.loading import resolve_model_path
+from vldac.models.merge import MERGE_RECORD, base_model_dir, merge_checkpoint
+from vldac.train import train
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """Two PPO updates of the tiny Qwen2-VL on NumberLine (a few seconds)."""
+    cfg = from_dict({
+        "seed": 1,
+        "output_dir": str(tmp_path_factory.mktemp("merge") / "run"),
+        "model": {"path": "tiny:qwen2_vl", "value_head": [32],
+                  "lora": {"r": 4, "alpha": 8, "dropout": 0.0}},
+        "env": {"name": "gym_cards/NumberLine-v0", "num_envs": 4, "num_workers": 0},
+        "rollout": {"steps_per_env": 3, "max_new_tokens": 6},
+        "algo": {"warmup_updates": 1},
+        "train": {"total_env_steps": 24, "lr": 1e-2, "end_lr": 1e-3, "mini_batch_size": 4,
+                  "grad_accum_steps": 1, "checkpoint_every": 1},
+        "log": {"dvclive": False, "progress": False},
+    })
+    return train(cfg).output_dir
+
+
+def _batch(policy):
+    image = Image.new("RGB", (56, 84), (120, 30, 200))
+    encodings = [policy.encode([image], "Current: 3, Target: 7. Move the number."),
+                 policy.encode([], "What is 2 + 5?")]
+    return policy.collate(encodings)
+
+
+@torch.no_grad()
+def test_the_merged_model_computes_the_adapted_policys_logits(trained_run, tmp_path):
+    from transformers import AutoModelForImageTextToText
+
+    out = merge_checkpoint(trained_run, tmp_path / "merged")
+    policy, _cfg = load_run_policy(trained_run)
+    batch = _batch(policy)
+    adapted = policy.hf_model(**batch).logits
+    with policy.model.disable_adapter():
+        base = policy.hf_model(**batch).logits
+    merged = AutoModelForImageTextToText.from_pretrained(out, dtype=torch.float32)
+    logits = merged(**batch).logits
+    assert (adapted - base).abs().max() > 1e-3  # training moved the adapter
+    torch.testing.assert_close(logits, adapted, atol=1e-5, rtol=1e-5)
+    assert not any("lora" in name for name, _ in merged.named_parameters())
+
+    record = json.loads((out / MERGE_RECORD).read_text())
+    assert record["checkpoint"] == "update_000002" and record["dtype"] == "float32"
+    assert record["base_model"] == "tiny:qwen2_vl"
+    assert base_model_dir(trained_run) == resolve_model_path("tiny:qwen2_vl")
+
+    from vldac.eval.chat import ChatModel
+
+    chat = ChatModel(str(out))  # processor files came along: the folder is a chat model
+    answer = chat.generate([[{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]],
+                           max_new_tokens=4)
+    assert len(answer) == 1
+
+
+def test_merging_never_overwrites_and_names_a_missing_checkpoint(trained_run, tmp_path):
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    with pytest.raises(RunExistsError, match="already holds files"):
+        merge_checkpoint(trained_run, taken)
+    assert (taken / "notes.txt").read_text() == "mine" and len(list(taken.iterdir())) == 1
+    with pytest.raises(FileNotFoundError, match="no checkpoint update_999999"):
+        merge_checkpoint(trained_run, tmp_path / "new", checkpoint="update_999999")
+    assert not (tmp_path / "new").exists()
