@@ -172,3 +172,26 @@ def test_one_short_episode_per_world_with_the_tiny_model(tmp_path, chat, world, 
     assert RECORD_KEYS <= set(record) and 1 <= record["num_steps"] <= 2
     assert record["task"] == task and record["input_tokens"] > 0
     assert (tmp_path / "balrog" / world / f"{world}_summary.json").is_file()
+
+
+def test_the_command_line_plays_and_refuses_to_overwrite(tmp_path, capsys):
+    import argparse
+
+    from vldac.eval.balrog import cli
+
+    task, why = _world_task("babyai")
+    if task is None:
+        pytest.skip(why)
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    argv = ["--model", "tiny:qwen2_vl", "--envs", "babyai", "--tasks", task, "--episodes", "2",
+            "--max-steps", "2", "--max-new-tokens", "4", "--agent", "cot", "--mode", "language",
+            "--out", str(tmp_path / "cli"), "--no-progress"]
+    assert cli.run(parser.parse_args(argv)) == 0
+    summary = json.loads((tmp_path / "cli" / "summary.json").read_text())
+    assert summary["mode"] == "language" and summary["environments"]["babyai"]["episodes"] == 2
+    assert "babyai:" in capsys.readouterr().out
+    assert cli.run(parser.parse_args(argv)) == 2
+    assert "already holds files" in capsys.readouterr().err
+    unknown = parser.parse_args([*argv[:3], "--envs", "pong", "--out", str(tmp_path / "u")])
+    assert cli.run(unknown) == 2 and "unknown BALROG environment" in capsys.readouterr().err

@@ -78,3 +78,33 @@ def test_merging_never_overwrites_and_names_a_missing_checkpoint(trained_run, tm
     with pytest.raises(FileNotFoundError, match="no checkpoint update_999999"):
         merge_checkpoint(trained_run, tmp_path / "new", checkpoint="update_999999")
     assert not (tmp_path / "new").exists()
+
+
+def _parse(add, argv):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add(parser)
+    return parser.parse_args(argv)
+
+
+def test_merge_and_balrog_command_lines_load_the_runs_models(trained_run, tmp_path, capsys):
+    from vldac.eval.balrog import cli
+
+    args = _parse(cli.add_merge_arguments, ["--run", str(trained_run), "--out",
+                                            str(tmp_path / "m"), "--checkpoint", "update_000001"])
+    assert cli.run_merge(args) == 0
+    assert json.loads((tmp_path / "m" / MERGE_RECORD).read_text())["checkpoint"] == "update_000001"
+    assert cli.run_merge(args) == 2  # the folder now holds the model: refused, one line
+    assert "already holds files" in capsys.readouterr().err
+
+    tuned = cli._load_model(_parse(cli.add_arguments, ["--run", str(trained_run), "--out", "x"]))
+    assert tuned.path.endswith("update_000002")
+    base = cli._load_model(_parse(cli.add_arguments,
+                                  ["--run", str(trained_run), "--base", "--out", "x"]))
+    assert base.path == resolve_model_path("tiny:qwen2_vl")
+    conversation = [[{"role": "user", "content": [{"type": "text", "text": "Go to the box"}]}]]
+    assert tuned.generate(conversation, max_new_tokens=3) is not None
+    both = _parse(cli.add_arguments, ["--run", str(trained_run), "--model", "tiny:qwen2_vl",
+                                      "--out", str(tmp_path / "b")])
+    assert cli.run(both) == 2 and "exactly one of --model" in capsys.readouterr().err

@@ -77,7 +77,28 @@ class ChatModel:
         except (OSError, ValueError) as err:
             raise ModelLoadError(f"cannot load model {path!r}: {_first_line(err)}.") from None
         _set_pixel_bounds(self.processor, min_pixels, max_pixels)
-        self.model.to(self.device).eval()
+        self.model.to(self.device)
+        self._finish_setup()
+
+    @classmethod
+    def from_model(cls, model, processor, *, name: str, min_pixels: int | None = None,
+                   max_pixels: int | None = None) -> ChatModel:
+        """Wrap an already loaded model and processor (e.g. a run's merged policy, see
+        :func:`vldac.models.merge.load_merged`); ``name`` is what results call the model.
+        The model stays on its device and in its dtype."""
+        from vldac.models.families import family_of
+
+        self = cls.__new__(cls)
+        self.path, self.model, self.processor = name, model, processor
+        self.family = family_of(model)
+        self.device = next(model.parameters()).device
+        self.dtype = next(model.parameters()).dtype
+        _set_pixel_bounds(processor, min_pixels, max_pixels)
+        self._finish_setup()
+        return self
+
+    def _finish_setup(self) -> None:
+        self.model.eval()
         tok = self.processor.tokenizer
         self.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         eos = self.model.generation_config.eos_token_id

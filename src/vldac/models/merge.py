@@ -55,6 +55,28 @@ def run_dtype(run_dir: str | Path) -> str:
     return "bfloat16" if str(device).startswith("cuda") else "float32"
 
 
+def load_merged(run_dir: str | Path, checkpoint: str | None = None):
+    """(merged model, processor, checkpoint folder): the run's policy at ``checkpoint``
+    (default: latest) in the run's dtype, its adapter folded into the base weights, in memory
+    on the device ``model.device`` of the run's config names (``auto``: a GPU if visible)."""
+    from vldac.models.loading import load_policy
+    from vldac.train.checkpoint import latest_checkpoint, load_checkpoint
+
+    run_dir = Path(run_dir)
+    cfg = _run_config(run_dir)
+    root = run_dir / "checkpoints"
+    path = root / checkpoint if checkpoint else latest_checkpoint(root)
+    if path is None or not (path / "trainer_state.pt").is_file():
+        raise FileNotFoundError(f"no checkpoint {checkpoint or 'latest'} under {root}; "
+                                "train first or name one that exists.")
+    model_cfg = dataclasses.replace(cfg.model, dtype=run_dtype(run_dir))
+    policy = load_policy(model_cfg, seed=cfg.seed)
+    load_checkpoint(path, policy)
+    merged = policy.model.merge_and_unload()  # loaded in the run's dtype, merged in it
+    merged.eval()
+    return merged, policy.processor, path
+
+
 def merge_checkpoint(run_dir: str | Path, out_dir: str | Path,
                      checkpoint: str | None = None) -> Path:
     """Merge the adapter of ``run_dir``'s ``checkpoint`` (default: latest) into the base
@@ -64,38 +86,25 @@ def merge_checkpoint(run_dir: str | Path, out_dir: str | Path,
     tokenizer files and ``vldac_merge.json`` (run, checkpoint, base model, dtype, time). It is
     written under a temporary name next to ``out_dir`` and renamed into place when complete.
     """
-    from vldac.models.loading import load_policy
-    from vldac.train.checkpoint import latest_checkpoint, load_checkpoint
-
     run_dir, out = Path(run_dir), Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise RunExistsError(f"{out} already holds files; merge into a new or empty folder "
                              "(nothing existing is ever overwritten).")
     cfg = _run_config(run_dir)
-    root = run_dir / "checkpoints"
-    path = root / checkpoint if checkpoint else latest_checkpoint(root)
-    if path is None or not (path / "trainer_state.pt").is_file():
-        raise FileNotFoundError(f"no checkpoint {checkpoint or 'latest'} under {root}; "
-                                "train first or name one that exists.")
-    dtype = run_dtype(run_dir)
-    model_cfg = dataclasses.replace(cfg.model, dtype=dtype)
-    policy = load_policy(model_cfg, seed=cfg.seed)
-    load_checkpoint(path, policy)
-    merged = policy.model.merge_and_unload()  # loaded in the run's dtype, merged in it
-
+    merged, processor, path = load_merged(run_dir, checkpoint)
     tmp = out.parent / f".{out.name}.merging-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     try:
         merged.save_pretrained(tmp)
-        policy.processor.save_pretrained(tmp)
+        processor.save_pretrained(tmp)
         record = {
             "run": str(run_dir.resolve()),
             "checkpoint": path.name,
             "base_model": cfg.model.path,
             "base_model_dir": base_model_dir(run_dir),
-            "dtype": dtype,
+            "dtype": run_dtype(run_dir),
             "lora": dataclasses.asdict(cfg.model.lora),
             "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
