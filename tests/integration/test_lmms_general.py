@@ -1,0 +1,93 @@
+"""The general benchmarks through lmms-eval's real harness (``run_lmms``) on their fixtures:
+a model that answers every question right gets full marks; the tiny model runs end to end."""
+
+import json
+import math
+
+import pytest
+
+pytest.importorskip("lmms_eval")
+
+from lmms_eval.api.model import lmms  # noqa: E402
+
+from vldac.eval.lmms import registry  # noqa: E402
+from vldac.eval.lmms.runner import run_lmms  # noqa: E402
+
+# benchmark -> headline scores of a model that is always right on the fixture
+FULL_MARKS = {
+    "gqa": {"accuracy": 100.0},
+    "mme": {"perception": 2000.0, "cognition": 800.0},
+    "mmbench": {"accuracy": 100.0},
+    "mmstar": {"average": 100.0, "coarse perception": 100.0, "fine-grained perception": 100.0,
+               "instance reasoning": 100.0, "logical reasoning": 100.0,
+               "science & technology": 100.0, "math": 100.0},
+}
+# the tiny model's run is the expensive part: batch the requests
+TINY_BATCH = 8
+
+
+class Oracle(lmms):
+    """Answers every request with its doc's ground truth (after loading its visuals)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen_images = 0
+
+    def generate_until(self, requests):
+        replies = []
+        for request in requests:
+            _context, _gen_kwargs, doc_to_visual, doc_id, task, split = request.args
+            doc = self.task_dict[task][split][doc_id]
+            visuals = doc_to_visual(doc)
+            assert visuals, f"{task} doc {doc_id} has no visual"
+            self.seen_images += len(visuals)
+            replies.append(str(doc["answer"] if "answer" in doc else doc["answers"]))
+        return replies
+
+    def loglikelihood(self, requests):
+        raise NotImplementedError
+
+    def generate_until_multi_round(self, requests):
+        raise NotImplementedError
+
+
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory):
+    root = tmp_path_factory.mktemp("general_fixtures")
+    return {name: registry.get(name).make_fixture(root / name) or root / name
+            for name in FULL_MARKS}
+
+
+@pytest.mark.parametrize("benchmark", sorted(FULL_MARKS))
+def test_oracle_gets_full_marks(benchmark, fixtures, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    oracle = Oracle()
+    metrics = run_lmms("oracle", benchmark, data_root=fixtures[benchmark],
+                       out_dir=tmp_path / "out", lm=oracle, fixture=True)
+    assert metrics["scores"] == pytest.approx(FULL_MARKS[benchmark])
+    assert oracle.seen_images > 0
+    written = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert written["scores"] == pytest.approx(FULL_MARKS[benchmark])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing else written here
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    from vldac.eval.lmms.model import VldacChat
+
+    return VldacChat(pretrained="tiny:qwen2_vl", device="cpu", batch_size=TINY_BATCH)
+
+
+@pytest.mark.parametrize("benchmark", sorted(FULL_MARKS))
+def test_tiny_model_end_to_end(benchmark, fixtures, tiny_model, tmp_path):
+    metrics = run_lmms("tiny:qwen2_vl", benchmark, data_root=fixtures[benchmark],
+                       out_dir=tmp_path / "out", lm=tiny_model, batch_size=TINY_BATCH,
+                       fixture=True)
+    written = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert set(written["scores"]) == set(FULL_MARKS[benchmark])
+    assert all(math.isfinite(v) and 0 <= v <= FULL_MARKS[benchmark][k]
+               for k, v in written["scores"].items())
+    assert written["scores"] == pytest.approx(metrics["scores"])
+    (task,) = registry.get(benchmark).tasks
+    samples = (tmp_path / "out" / "samples" / f"{task}.jsonl").read_text().splitlines()
+    assert len(samples) == written["n_samples"][task]["effective"]
