@@ -3,5 +3,9 @@
 Importing this package imports them all: a plain list of imports, one line per module, sorted.
 """
 
+import vldac.eval.lmms.benchmarks.gqa  # noqa: F401
+import vldac.eval.lmms.benchmarks.mmbench  # noqa: F401
+import vldac.eval.lmms.benchmarks.mme  # noqa: F401
+import vldac.eval.lmms.benchmarks.mmstar  # noqa: F401
 import vldac.eval.lmms.benchmarks.visualwebbench  # noqa: F401
 import vldac.eval.lmms.benchmarks.vsi_bench  # noqa: F401
