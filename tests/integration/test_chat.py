@@ -53,3 +53,18 @@ def test_sampling_is_reproducible_from_its_seed(chat):
 def test_an_unloadable_model_is_one_clear_error(tmp_path):
     with pytest.raises(ModelLoadError, match="cannot load model"):
         ChatModel(str(tmp_path / "nothing-here"))
+
+
+def test_the_models_generation_config_only_counts_when_asked(chat):
+    conversations = [_conversation("Go to the box 2, then open the red box.")]
+    plain = chat.generate(conversations, max_new_tokens=10)
+    config = chat.model.generation_config
+    saved = config.repetition_penalty
+    try:
+        config.repetition_penalty = 50.0  # a model default that would change greedy answers
+        assert chat.generate(conversations, max_new_tokens=10) == plain
+        chat.model_generation_config = True
+        assert chat.generate(conversations, max_new_tokens=10) != plain
+    finally:
+        config.repetition_penalty = saved
+        chat.model_generation_config = False

@@ -42,6 +42,12 @@ class ChatModel:
     ``device``: ``auto`` (CUDA when visible) | ``cpu`` | ``cuda``; ``dtype``: ``auto``
     (float32 on CPU, bfloat16 on GPU) | ``float32`` | ``bfloat16``; ``min_pixels`` /
     ``max_pixels`` override the image processor's resolution bounds (Qwen families).
+
+    ``model_generation_config``: False (default) decodes exactly as :meth:`generate` says
+    (greedy, or plain sampling at the temperature). True lets the model's own
+    ``generation_config.json`` fill every knob :meth:`generate` does not set (top-k, top-p,
+    repetition penalty, ...), as plain ``transformers`` ``generate`` calls (lmms-eval's model
+    classes) and vLLM's ``--generation-config auto`` do.
     """
 
     def __init__(
@@ -52,6 +58,7 @@ class ChatModel:
         dtype: str = "auto",
         min_pixels: int | None = None,
         max_pixels: int | None = None,
+        model_generation_config: bool = False,
     ):
         from transformers import AutoConfig, AutoModelForImageTextToText
 
@@ -60,6 +67,7 @@ class ChatModel:
         from vldac.models.tiny import load_processor
 
         self.path = path
+        self.model_generation_config = model_generation_config
         local = resolve_model_path(path)
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
@@ -82,7 +90,8 @@ class ChatModel:
 
     @classmethod
     def from_model(cls, model, processor, *, name: str, min_pixels: int | None = None,
-                   max_pixels: int | None = None) -> ChatModel:
+                   max_pixels: int | None = None,
+                   model_generation_config: bool = False) -> ChatModel:
         """Wrap an already loaded model and processor (e.g. a run's merged policy, see
         :func:`vldac.models.merge.load_merged`); ``name`` is what results call the model.
         The model stays on its device and in its dtype."""
@@ -90,6 +99,7 @@ class ChatModel:
 
         self = cls.__new__(cls)
         self.path, self.model, self.processor = name, model, processor
+        self.model_generation_config = model_generation_config
         self.family = family_of(model)
         self.device = next(model.parameters()).device
         self.dtype = next(model.parameters()).dtype
@@ -148,7 +158,8 @@ class ChatModel:
 
         ``temperature == 0`` decodes greedily; otherwise tokens are sampled from the softmax
         at ``temperature`` with torch's generator seeded from ``seed`` (the global RNG
-        state is restored afterwards). Token counts land in :attr:`last_usage`.
+        state is restored afterwards). Nothing else shapes the distribution unless
+        :attr:`model_generation_config` is set. Token counts land in :attr:`last_usage`.
         """
         if not conversations:
             self.last_usage = []
@@ -163,11 +174,15 @@ class ChatModel:
         encodings = [self.encode(c) for c in conversations]
         batch = self.family.collate(encodings, self.pad_token_id)
         batch = {k: v.to(self.device) for k, v in batch.items()}
+        knobs = {"do_sample": sample, "temperature": temperature if sample else None}
+        if not self.model_generation_config:
+            # transformers fills every knob left unset from the model's generation_config.json
+            # (Qwen2-VL-Instruct: top_k 1, top_p 0.001, repetition_penalty 1.05), so pin them
+            knobs.update(num_beams=1, repetition_penalty=1.0, no_repeat_ngram_size=0,
+                         top_k=0 if sample else None, top_p=1.0 if sample else None,
+                         typical_p=1.0 if sample else None)
         config = GenerationConfig(
-            do_sample=sample,
-            temperature=temperature if sample else None,
-            top_k=0 if sample else None,
-            top_p=1.0 if sample else None,
+            **knobs,
             max_new_tokens=max_new_tokens,
             pad_token_id=self.pad_token_id,
             eos_token_id=self.eos_token_ids,

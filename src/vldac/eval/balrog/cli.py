@@ -63,6 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", default="auto",
                         help="with --model: auto|float32|bfloat16 (auto: fp32 on CPU, bf16 "
                              "on GPU)")
+    parser.add_argument("--model-generation-config", action="store_true",
+                        help="let the model's generation_config.json fill the decoding knobs "
+                             "not set here (top-k/top-p/repetition penalty), as vLLM's "
+                             "--generation-config auto does (default: plain greedy/sampling)")
     parser.add_argument("--min-pixels", type=int, help="image processor lower bound (Qwen)")
     parser.add_argument("--max-pixels", type=int, help="image processor upper bound (Qwen)")
     parser.add_argument("--out", required=True, metavar="DIR",
@@ -84,7 +88,8 @@ def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
 def _load_model(args: argparse.Namespace):
     from vldac.eval.chat import ChatModel
 
-    bounds = {"min_pixels": args.min_pixels, "max_pixels": args.max_pixels}
+    bounds = {"min_pixels": args.min_pixels, "max_pixels": args.max_pixels,
+              "model_generation_config": args.model_generation_config}
     if bool(args.model) == bool(args.run):
         raise ValueError("give exactly one of --model PATH or --run DIR.")
     if args.model:

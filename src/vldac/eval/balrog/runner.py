@@ -183,6 +183,7 @@ def run_balrog(
             "batch_size": batch_size,
             "episode_seeds": "derived from (seed, env, task, episode index)",
             "image_position": "after the message text",
+            "model_generation_config": bool(getattr(model, "model_generation_config", False)),
             "protocol": BALROG_SOURCE,
             "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         },
