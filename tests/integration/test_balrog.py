@@ -195,3 +195,34 @@ def test_the_command_line_plays_and_refuses_to_overwrite(tmp_path, capsys):
     assert "already holds files" in capsys.readouterr().err
     unknown = parser.parse_args([*argv[:3], "--envs", "pong", "--out", str(tmp_path / "u")])
     assert cli.run(unknown) == 2 and "unknown BALROG environment" in capsys.readouterr().err
+
+
+def test_default_worlds_tasks_episodes_and_missing_worlds_come_from_the_registry(
+        tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from vldac.eval.balrog import runner
+
+    registry = SimpleNamespace(
+        ENVIRONMENTS=["corridor", "hallway", "babaisai"],
+        TASKS={"corridor": ["short", "long"], "hallway": ["only"], "babaisai": ["env/goto_win"]},
+        NUM_EPISODES={"corridor": 2, "hallway": 1, "babaisai": 3},
+        MAX_STEPS={"corridor": 4, "hallway": None},
+        MISSING={"babaisai": "baba is not on PyPI"},
+        make_env=Corridor,
+    )
+    monkeypatch.setattr(runner, "_registry", lambda: registry)
+    summary = run_balrog(Scripted("walk right"), out_dir=tmp_path / "all", progress=False)
+    assert summary["missing"] == {"babaisai": "baba is not on PyPI"}
+    assert summary["settings"]["episodes_per_task"] == {"corridor": {"short": 2, "long": 2},
+                                                        "hallway": {"only": 1}}
+    assert summary["settings"]["max_steps_used"] == {"corridor": [4], "hallway": [8]}
+    only = run_balrog(Scripted("walk right"), tasks=["long"], out_dir=tmp_path / "long",
+                      progress=False)
+    assert list(only["environments"]) == ["corridor"]
+    assert list(only["environments"]["corridor"]["tasks"]) == ["long"]
+    with pytest.raises(ValueError, match="unknown BALROG environment"):
+        run_balrog(Scripted("x"), envs=["pong"], out_dir=tmp_path / "x", progress=False)
+    with pytest.raises(ValueError, match="belong to none of"):
+        run_balrog(Scripted("x"), envs=["hallway"], tasks=["short"], out_dir=tmp_path / "y",
+                   progress=False)

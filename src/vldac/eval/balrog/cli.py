@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="BALROG environments (default: all; worlds without their "
                              "simulator are listed as missing)")
     parser.add_argument("--tasks", nargs="+", metavar="TASK",
-                        help="only these BALROG tasks (each must belong to one of --envs)")
+                        help="only these BALROG tasks (each must belong to one of --envs; "
+                             "without --envs, the worlds of these tasks are played)")
     parser.add_argument("--agent", choices=AGENT_CHOICES, default="naive",
                         help="BALROG agent (default naive)")
     parser.add_argument("--mode", choices=MODE_CHOICES, default="image",

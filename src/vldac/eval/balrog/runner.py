@@ -96,9 +96,10 @@ def run_balrog(
 ) -> dict[str, Any]:
     """Play BALROG and return (and write) the summary.
 
-    ``envs``: BALROG environment names (default: all of them; worlds whose simulator is not
-    installed are skipped and listed under ``missing``). ``tasks``: a list of task names
-    (each must belong to one of ``envs``) or a mapping env -> tasks (default: BALROG's).
+    ``envs``: BALROG environment names (default: all of them, or with a task list the worlds
+    of those tasks; worlds whose simulator is not installed are skipped and listed under
+    ``missing``). ``tasks``: a list of task names (each must belong to one of ``envs``) or a
+    mapping env -> tasks (default: BALROG's).
     ``image``: VLM mode (``max_image_history=1``, envs render images) or language mode
     (``max_image_history=0``). ``episodes``: per task (default: BALROG's per-env counts).
     ``max_steps``: per episode (default: each env's own limit). ``batch_size``: episodes
@@ -129,6 +130,7 @@ def run_balrog(
     from tqdm.auto import tqdm
 
     records: dict[str, list[dict[str, Any]]] = {}
+    limits_used: dict[str, set[int]] = {}
     total = sum(n for env_tasks in plan.values() for n in env_tasks.values())
     bar = tqdm(total=total, desc="BALROG", unit="episode", disable=not progress)
     for env_name, env_tasks in plan.items():
@@ -143,6 +145,7 @@ def run_balrog(
                 ]
                 _play(model, batch, env_name, task, seed, start, temperature, max_new_tokens)
                 for ep in batch:
+                    limits_used.setdefault(env_name, set()).add(ep.limit)
                     record = _record(ep, task, env_name, settings, client)
                     _write_episode(out, env_name, task, ep, record)
                     records.setdefault(env_name, []).append(record)
@@ -178,8 +181,7 @@ def run_balrog(
             "max_new_tokens": max_new_tokens,
             "episodes_per_task": {env_name: dict(t) for env_name, t in plan.items()},
             "max_steps": max_steps,
-            "max_steps_used": {env_name: max_steps or default_limits.get(env_name)
-                               for env_name in plan},
+            "max_steps_used": {env_name: sorted(v) for env_name, v in limits_used.items()},
             "batch_size": batch_size,
             "episode_seeds": "derived from (seed, env, task, episode index)",
             "image_position": "after the message text",
@@ -215,7 +217,12 @@ def _plan(envs, tasks, episodes, make_env) -> tuple[dict, dict, dict]:
     missing_all = dict(getattr(registry, "MISSING", {}))
     available = [e for e in registry.ENVIRONMENTS if e not in missing_all]
     valid = list(dict.fromkeys([*registry.ENVIRONMENTS, *missing_all]))
-    chosen = list(envs) if envs else valid
+    if envs:
+        chosen = list(envs)
+    elif tasks is not None and not isinstance(tasks, Mapping):  # the worlds of these tasks
+        chosen = [e for e in valid if any(t in registry.TASKS.get(e, ()) for t in tasks)] or valid
+    else:
+        chosen = valid
     unknown = [e for e in chosen if e not in valid]
     if unknown:
         raise ValueError(f"unknown BALROG environment(s) {unknown}; choose from {valid}.")
