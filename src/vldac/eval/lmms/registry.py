@@ -143,3 +143,13 @@ def render_tasks(benchmark: Benchmark, data_root: Path, dest: Path) -> Path:
         else:
             shutil.copyfile(path, target)
     return dest
+
+
+def write_parquet(dataset, path: Path) -> Path:
+    """Write a ``datasets.Dataset`` to ``path`` as one parquet file carrying its features in
+    the schema metadata, as the hub's files do (``Image`` columns as ``{bytes, path}``)."""
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(dataset.data.table, str(path))
+    return path

@@ -31,7 +31,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from vldac.eval.lmms.registry import Benchmark, register
+from vldac.eval.lmms.registry import Benchmark, register, write_parquet
 
 CONFIGS = ("web_caption", "heading_ocr", "webqa", "element_ocr", "element_ground",
            "action_prediction", "action_ground")
@@ -196,10 +196,8 @@ def make_fixture(root: Path) -> Path:
     for config in CONFIGS:
         rows, features = _rows(config)
         columns = {name: [row[name] for row in rows] for name in features}
-        path = root / config / "test-00000-of-00001.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
         dataset = datasets.Dataset.from_dict(columns, features=datasets.Features(features))
-        dataset.to_parquet(str(path))
+        write_parquet(dataset, root / config / "test-00000-of-00001.parquet")
     return root
 
 

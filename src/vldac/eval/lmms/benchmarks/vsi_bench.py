@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vldac.eval.lmms.registry import Benchmark, register
+from vldac.eval.lmms.registry import Benchmark, register, write_parquet
 
 TASK = "vldac_vsibench"
 ROUTE_TASK = "vldac_vsibench_route_planning"
@@ -234,7 +234,7 @@ def make_fixture(root: Path) -> Path:
         "options": datasets.Sequence(string),
     })
     root.mkdir(parents=True, exist_ok=True)
-    datasets.Dataset.from_dict(rows, features=features).to_parquet(str(root / DATA_FILE))
+    write_parquet(datasets.Dataset.from_dict(rows, features=features), root / DATA_FILE)
     for dataset, scene_name in _SCENES:
         write_video(root / dataset / f"{scene_name}.mp4")
     return root
