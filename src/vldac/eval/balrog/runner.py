@@ -125,6 +125,7 @@ def run_balrog(
     name = model_name or str(getattr(model, "path", type(model).__name__))
     client = {"client_name": "vldac", "model_id": name,
               "generate_kwargs": {"temperature": temperature, "max_tokens": max_new_tokens}}
+    _preflight(factory, plan, image, max_steps)
     out.mkdir(parents=True, exist_ok=True)
 
     from tqdm.auto import tqdm
@@ -256,6 +257,14 @@ def _select_tasks(chosen, tasks, all_tasks) -> dict[str, list[str]]:
             f"environment(s) {empty} have none of the tasks {list(tasks)}; drop them or add "
             "their tasks.")
     return picked
+
+
+def _preflight(factory, plan, image, max_steps) -> None:
+    """Build (and close) one env per task first, so a missing simulator or data file stops
+    the run before any episode is played rather than hours into it."""
+    for env_name, env_tasks in plan.items():
+        for task in env_tasks:
+            factory(env_name, task, image=image, max_steps=max_steps).close()
 
 
 # ----------------------------------------------------------------------------- playing
