@@ -219,7 +219,8 @@ def test_default_worlds_tasks_episodes_and_missing_worlds_come_from_the_registry
     assert summary["missing"] == {"babaisai": "baba is not on PyPI"}
     assert summary["settings"]["episodes_per_task"] == {"corridor": {"short": 2, "long": 2},
                                                         "hallway": {"only": 1}}
-    assert summary["settings"]["max_steps_used"] == {"corridor": [4], "hallway": [8]}
+    # the env's own limit wins over the registry's (a fallback for envs without one)
+    assert summary["settings"]["max_steps_used"] == {"corridor": [8], "hallway": [8]}
     only = run_balrog(Scripted("walk right"), tasks=["long"], out_dir=tmp_path / "long",
                       progress=False)
     assert list(only["environments"]) == ["corridor"]

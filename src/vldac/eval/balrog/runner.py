@@ -144,6 +144,7 @@ def run_balrog(
                                    settings)
                     for i in range(start, min(n, start + width))
                 ]
+                bar.set_postfix_str(f"{env_name} {task} episodes {start}-{start + len(batch) - 1}")
                 _play(model, batch, env_name, task, seed, start, temperature, max_new_tokens)
                 for ep in batch:
                     limits_used.setdefault(env_name, set()).add(ep.limit)
@@ -277,7 +278,8 @@ def _start_episode(factory, env_name, task, index, seed, image, max_steps, limit
     np.random.seed(s)
     env = factory(env_name, task, image=image, seed=s, max_steps=max_steps)
     observation, _info = env.reset(seed=s)
-    limit = limit or getattr(env, "max_steps", None)
+    # the env knows its own limit once reset (BabyAI's depends on the level), override included
+    limit = max_steps or getattr(env, "max_steps", None) or limit
     if not limit:
         raise ValueError(f"{env_name}/{task} has no step limit; pass max_steps.")
     agent = AgentState(settings, env.instruction_prompt())
