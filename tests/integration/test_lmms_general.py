@@ -18,12 +18,19 @@ FULL_MARKS = {
     "gqa": {"accuracy": 100.0},
     "mme": {"perception": 2000.0, "cognition": 800.0},
     "mmbench": {"accuracy": 100.0},
+    "erqa": {"naive": 100.0, "cot": 100.0},
+    "muirbench": {"accuracy": 100.0},
+    "mirb": {"accuracy": 100.0},
+    "mme_realworld": {"accuracy": 100.0},
+    "mmt": {"val": 100.0, "mi_val": 100.0},
     "mmstar": {"average": 100.0, "coarse perception": 100.0, "fine-grained perception": 100.0,
                "instance reasoning": 100.0, "logical reasoning": 100.0,
                "science & technology": 100.0, "math": 100.0},
 }
-# the tiny model's run is the expensive part: batch the requests
+# the tiny model's run is the expensive part: batch the requests, and cap its replies (a random
+# model rarely stops by itself, and ERQA allows 1024 new tokens)
 TINY_BATCH = 8
+TINY_MAX_NEW_TOKENS = 24
 
 
 class Oracle(lmms):
@@ -51,19 +58,11 @@ class Oracle(lmms):
         raise NotImplementedError
 
 
-@pytest.fixture(scope="module")
-def fixtures(tmp_path_factory):
-    root = tmp_path_factory.mktemp("general_fixtures")
-    return {name: registry.get(name).make_fixture(root / name) or root / name
-            for name in FULL_MARKS}
-
-
 @pytest.mark.parametrize("benchmark", sorted(FULL_MARKS))
-def test_oracle_gets_full_marks(benchmark, fixtures, tmp_path, monkeypatch):
+def test_oracle_gets_full_marks(benchmark, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     oracle = Oracle()
-    metrics = run_lmms("oracle", benchmark, data_root=fixtures[benchmark],
-                       out_dir=tmp_path / "out", lm=oracle, fixture=True)
+    metrics = run_lmms("oracle", benchmark, out_dir=tmp_path / "out", lm=oracle, fixture=True)
     assert metrics["scores"] == pytest.approx(FULL_MARKS[benchmark])
     assert oracle.seen_images > 0
     written = json.loads((tmp_path / "out" / "metrics.json").read_text())
@@ -79,15 +78,19 @@ def tiny_model():
 
 
 @pytest.mark.parametrize("benchmark", sorted(FULL_MARKS))
-def test_tiny_model_end_to_end(benchmark, fixtures, tiny_model, tmp_path):
-    metrics = run_lmms("tiny:qwen2_vl", benchmark, data_root=fixtures[benchmark],
-                       out_dir=tmp_path / "out", lm=tiny_model, batch_size=TINY_BATCH,
-                       fixture=True)
+def test_tiny_model_end_to_end(benchmark, tiny_model, tmp_path, monkeypatch):
+    from vldac.eval.lmms import model
+
+    task_decoding = model.decoding
+    monkeypatch.setattr(model, "decoding", lambda gen_kwargs: (
+        min(task_decoding(gen_kwargs)[0], TINY_MAX_NEW_TOKENS), *task_decoding(gen_kwargs)[1:]))
+    metrics = run_lmms("tiny:qwen2_vl", benchmark, out_dir=tmp_path / "out", lm=tiny_model,
+                       batch_size=TINY_BATCH, fixture=True)
     written = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert set(written["scores"]) == set(FULL_MARKS[benchmark])
     assert all(math.isfinite(v) and 0 <= v <= FULL_MARKS[benchmark][k]
                for k, v in written["scores"].items())
     assert written["scores"] == pytest.approx(metrics["scores"])
-    (task,) = registry.get(benchmark).tasks
-    samples = (tmp_path / "out" / "samples" / f"{task}.jsonl").read_text().splitlines()
-    assert len(samples) == written["n_samples"][task]["effective"]
+    for task in registry.get(benchmark).tasks:
+        samples = (tmp_path / "out" / "samples" / f"{task}.jsonl").read_text().splitlines()
+        assert len(samples) == written["n_samples"][task]["effective"] > 0
