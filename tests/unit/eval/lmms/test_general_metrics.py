@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("lmms_eval")
 
 from vldac.eval.lmms import registry  # noqa: E402
-from vldac.eval.lmms.benchmarks import gqa, mmbench, mme, mmstar  # noqa: E402
+from vldac.eval.lmms.benchmarks import erqa, gqa, mmbench, mme, mmstar  # noqa: E402
 
 
 def _task_config(benchmark: str, tmp_path: Path) -> dict:
@@ -205,3 +205,116 @@ def test_mmstar_fixture_has_one_question_per_l2_category(tmp_path):
     expected = sorted(l2 for l2s in mmstar.L2_CATEGORIES.values() for l2 in l2s)
     assert sorted(frame["l2_category"]) == expected
     assert set(frame["answer"]) <= set("ABCD")
+
+
+# --- ERQA -------------------------------------------------------------------------------------
+
+
+def test_erqa_naive_and_cot_scoring():
+    from lmms_eval.tasks.erqa.utils import erqa_aggregate_results, erqa_process_results
+
+    doc = {"question_id": "q", "question": "Which? Choices: A. x B. y", "answer": "B",
+           "question_type": "Spatial Reasoning"}
+    replies = ["B", "A and C look wrong, so the answer is B.\n\nAnswer: B", "Answer: A", "x",
+               "(A) is wrong.\nAnswer: B"]
+    naive = [erqa_process_results(doc, [reply])["erqa_acc"] for reply in replies]
+    # lmms-eval's extractor ranks the first word highest: the second reply reads as A
+    assert [s["is_correct"] for s in naive] == [True, False, False, False, True]
+    assert erqa_aggregate_results(naive) == pytest.approx(0.4)
+    cot = [erqa.cot_process_results(doc, [reply])["erqa_acc"] for reply in replies]
+    assert [s["is_correct"] for s in cot] == [True, True, False, False, True]
+    assert [s["pred"] for s in cot] == replies
+    assert erqa.cot_doc_to_text(doc) == doc["question"] + erqa.COT_INSTRUCTION
+    messages = erqa.cot_doc_to_messages({**doc, "images": []})
+    assert messages[0]["content"][-1]["text"].endswith(erqa.COT_INSTRUCTION)
+
+
+def test_erqa_cot_task_does_not_stop_at_blank_lines(tmp_path):
+    from lmms_eval.utils import load_yaml_config
+
+    spec = registry.get("erqa")
+    folder = registry.render_tasks(spec, tmp_path / "data", tmp_path / "tasks")
+    naive = load_yaml_config(str(folder / "vldac_erqa.yaml"))
+    cot = load_yaml_config(str(folder / "vldac_erqa_cot.yaml"))
+    assert "generation_kwargs" not in naive or "until" not in naive["generation_kwargs"]
+    assert cot["generation_kwargs"] == {"max_new_tokens": 1024, "until": []}
+    assert naive["doc_to_text"].__code__.co_filename.endswith("erqa/utils.py")
+    assert cot["process_results"] is erqa.cot_process_results
+
+
+# --- MuirBench --------------------------------------------------------------------------------
+
+
+def test_muirbench_filter_and_accuracy():
+    from lmms_eval.tasks.muirbench.utils import (
+        MultiChoiceRegexFilter,
+        muir_aggregation,
+        muir_process_results,
+    )
+
+    replies = ["B. the second", "b", "The answer is B", "A"]
+    filtered = MultiChoiceRegexFilter(regex_pattern=r"([A-Z])\.").apply(
+        [[reply] for reply in replies], [{}] * len(replies))
+    assert filtered == ["B", "b", "The answer is B", "A"]
+    doc = {"task": "Counting", "idx": "1", "image_relation": "r", "answer": "B",
+           "image_type": "t"}
+    scored = [muir_process_results(doc, [reply])["muirbench_score_overall"]
+              for reply in filtered]
+    assert muir_aggregation(scored) == pytest.approx(0.5)  # "B" and "b" count, the rest not
+
+
+# --- MIRB -------------------------------------------------------------------------------------
+
+
+def test_mirb_option_and_open_answers():
+    from lmms_eval.tasks.mirb.utils import mirb_aggregation, mirb_process_results
+
+    from vldac.eval.lmms.benchmarks import mirb
+
+    cases = [("codeu", "B", "B. second"), ("food", "A", "C"), ("count", "2", "There are 2."),
+             ("3d_scene", "1", "3"), ("sightseeing", "circle", "A blue circle")]
+    scored = [mirb_process_results({"question_id": str(i), "subset": subset, "answers": gold},
+                                   [reply])["mirb_score"]
+              for i, (subset, gold, reply) in enumerate(cases)]
+    # right: codeu, count, sightseeing; the other subsets need a result each for the dimensions
+    rest = [{"question_id": s, "subset": s, "pred_answer": "x", "answers": "A"}
+            for s in mirb._SUBSETS if s not in {c[0] for c in cases}]
+    assert mirb_aggregation(scored + rest) == pytest.approx(3 / (len(cases) + len(rest)))
+
+
+# --- MME-RealWorld ----------------------------------------------------------------------------
+
+
+def test_mme_realworld_letter_extraction_and_accuracy():
+    from lmms_eval.tasks.mme_realworld.utils import (
+        extract_characters_regex,
+        mme_realworld_aggregate_results,
+        mme_realworld_process_results,
+    )
+
+    assert extract_characters_regex("The best answer is (C) blue") == "C"
+    assert extract_characters_regex("B") == "B"
+    assert extract_characters_regex("no letter here at all in this very long reply of "
+                                    "words that goes on") == ""
+    doc = {"index": 0, "category": "Perception/Remote Sensing", "l2-category": "color",
+           "answer": "C"}
+    scored = [mme_realworld_process_results({**doc, "index": i}, [reply])["mme_realworld_score"]
+              for i, reply in enumerate(["C", "(C)", "D", "E"])]
+    assert mme_realworld_aggregate_results(scored) == pytest.approx(0.5)
+
+
+# --- MMT --------------------------------------------------------------------------------------
+
+
+def test_mmt_option_parsing_and_accuracy():
+    from lmms_eval.tasks.mmt.utils import mmt_aggregate_results
+
+    from vldac.eval.lmms.benchmarks import mmt
+
+    doc = {"A": "red", "B": "green", "C": "blue", "D": None, "answer": "B",
+           "l2-category": "color", "split": "VAL"}
+    scored = [mmt.process_results(doc, [reply]) for reply in ["B", "(B) green", "C.", "A B"]]
+    assert all(set(s) == {"accuracy"} for s in scored)
+    # "A B": two candidates, the last one wins -> B
+    assert [s["accuracy"]["overall"] for s in scored] == [1.0, 1.0, 0.0, 1.0]
+    assert mmt_aggregate_results([s["accuracy"] for s in scored]) == pytest.approx(75.0)

@@ -11,7 +11,10 @@ which prefers the last letter in the most explicit format; accuracy overall):
 - ``vldac_erqa_cot``: the question followed by :data:`COT_INSTRUCTION`, up to 1024 new tokens
   without lmms-eval's default stop at the first blank line (which would cut the reasoning before
   its answer line). lmms-eval has no CoT variant and the paper's CoT prompt is not published
-  (UNCONFIRMED): this instruction is ours.
+  (UNCONFIRMED): this instruction is ours. Scoring reads the letter from the text after the
+  last "Answer:" when the reply has one (else from the whole reply), with lmms-eval's
+  extractor: on a whole reasoning text that extractor ranks a reply's first word above all
+  else, so "A robot would ..." would count as option A.
 
 Headline scores: ``naive`` and ``cot`` (accuracy in %, Table 3's "ERQA naive" / "ERQA CoT").
 """
@@ -56,6 +59,17 @@ def cot_doc_to_messages(doc: dict, lmms_eval_specific_kwargs=None) -> list[dict]
     messages = erqa_doc_to_messages(doc, lmms_eval_specific_kwargs)
     messages[0]["content"][-1] = {"type": "text", "text": cot_doc_to_text(doc)}
     return messages
+
+
+def cot_process_results(doc: dict, results: list[str]) -> dict:
+    """lmms-eval's ``erqa_process_results`` on the reply's final answer line (see above)."""
+    from lmms_eval.tasks.erqa.utils import erqa_process_results
+
+    reply = results[0]
+    head, marker, answer = reply.rpartition("Answer:")
+    scored = erqa_process_results(doc, [answer if marker else reply])
+    scored["erqa_acc"]["pred"] = reply  # the log keeps the whole reply
+    return scored
 
 
 def make_fixture(root: Path) -> Path:
