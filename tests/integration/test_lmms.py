@@ -96,6 +96,13 @@ def test_tiny_model_end_to_end_writes_a_valid_metrics_file(benchmark, tmp_path):
     assert (out / "fixture").is_dir()
 
 
+@pytest.mark.parametrize("family", ["gemma3", "idefics3"])
+def test_other_families_answer_video_questions(family, tmp_path):
+    metrics = run_lmms(f"tiny:{family}", "vsi_bench_route_planning", out_dir=tmp_path / "out",
+                       fixture=True, device="cpu")
+    assert 0.0 <= metrics["scores"]["route_planning"] <= 100.0
+
+
 def test_model_class_sends_lmms_evals_prompt_and_the_sampled_frames(tmp_path):
     chat = RecordingChat()
     metrics = run_lmms("recording", "vsi_bench_route_planning", out_dir=tmp_path / "out",

@@ -65,9 +65,10 @@ class Benchmark:
     data_help: str
     """How a user points the benchmark at real data (one paragraph, shown by errors and help)."""
     generation: Mapping[str, Any] = field(default_factory=dict)
-    """Model-side settings for this benchmark that the runner passes to the model class
-    (e.g. ``max_num_frames``). Decoding settings (``max_new_tokens``...) are not here: they
-    are the task YAMLs' ``generation_kwargs``, inherited from lmms-eval."""
+    """Model-side settings for this benchmark that the runner passes to the model class:
+    ``max_num_frames`` (its presence marks a video benchmark). Decoding settings
+    (``max_new_tokens``...) are not here: they are the task YAMLs' ``generation_kwargs``,
+    inherited from lmms-eval."""
     hf_home_links: Mapping[str, str] = field(default_factory=dict)
     """``{cache_dir: path relative to data_root}`` linked under the run's private ``HF_HOME``."""
     task_dir: str = ""

@@ -211,6 +211,9 @@ def run_lmms(
         data_root = Path(data_root).resolve()
         _check_data(spec, data_root)
     if backend == "qwen2_vl" and lm is None:
+        if "max_num_frames" in spec.generation and batch_size != 1:
+            raise ValueError("lmms-eval's Qwen2-VL class subsamples only the first video of a "
+                             f"batch; run {spec.name} with batch size 1.")
         check_qwen2_vl()  # before any work
     settings = {**PAPER_SETTINGS, **dict(spec.generation)}
     os.environ.update(OFFLINE_ENV)  # nothing is downloaded, in this process from now on
