@@ -318,3 +318,48 @@ def test_mmt_option_parsing_and_accuracy():
     # "A B": two candidates, the last one wins -> B
     assert [s["accuracy"]["overall"] for s in scored] == [1.0, 1.0, 0.0, 1.0]
     assert mmt_aggregate_results([s["accuracy"] for s in scored]) == pytest.approx(75.0)
+
+
+# --- Video-MME --------------------------------------------------------------------------------
+
+
+def _videomme_sample(task_type, pred, answer="A"):
+    from lmms_eval.tasks.videomme.utils import videomme_process_results
+
+    doc = {"question_id": "q", "duration": "short", "domain": "Knowledge",
+           "sub_category": "Geography", "task_type": task_type, "answer": answer,
+           "videoID": "v"}
+    return videomme_process_results(doc, [pred])
+
+
+def test_videomme_overall_and_spatial_scores():
+    from lmms_eval.tasks.videomme.utils import videomme_aggregate_results
+
+    from vldac.eval.lmms.benchmarks import videomme
+
+    samples = [_videomme_sample("Spatial Perception", "A"),
+               _videomme_sample("Spatial Reasoning", "The answer is (B)."),
+               _videomme_sample("Counting Problem", "A."),
+               _videomme_sample("OCR Problems", "A")]
+    overall = videomme_aggregate_results([s[videomme.METRIC] for s in samples])
+    assert overall == pytest.approx(75.0)
+    results = {"results": {videomme.TASK: {f"{videomme.METRIC},none": overall}},
+               "samples": {videomme.TASK: samples}}
+    assert videomme.scores(results) == {"accuracy": pytest.approx(75.0),
+                                        "spatial": pytest.approx(50.0)}
+    no_spatial = {**results, "samples": {videomme.TASK: samples[2:]}}
+    assert set(videomme.scores(no_spatial)) == {"accuracy"}
+
+
+def test_videomme_missing_video_fails_before_the_run(tmp_path, monkeypatch):
+    import datasets
+
+    from vldac.eval.lmms.benchmarks import videomme
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    (tmp_path / videomme.HF_HOME_LINK / "data").mkdir(parents=True)
+    (tmp_path / videomme.HF_HOME_LINK / "data" / "here.mp4").write_bytes(b"")
+    docs = datasets.Dataset.from_dict({"videoID": ["here", "gone"]})
+    with pytest.raises(FileNotFoundError, match="gone.mp4"):
+        videomme.check_videos(docs)
+    assert videomme.check_videos(docs.select([0])) is not None

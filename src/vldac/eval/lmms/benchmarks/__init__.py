@@ -12,5 +12,6 @@ import vldac.eval.lmms.benchmarks.mme_realworld  # noqa: F401
 import vldac.eval.lmms.benchmarks.mmstar  # noqa: F401
 import vldac.eval.lmms.benchmarks.mmt  # noqa: F401
 import vldac.eval.lmms.benchmarks.muirbench  # noqa: F401
+import vldac.eval.lmms.benchmarks.videomme  # noqa: F401
 import vldac.eval.lmms.benchmarks.visualwebbench  # noqa: F401
 import vldac.eval.lmms.benchmarks.vsi_bench  # noqa: F401

@@ -62,3 +62,26 @@ def write_parquet(rows: list[dict], features: dict, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     dataset.to_parquet(str(path))
     return path
+
+
+def write_shape_video(path: Path, colour: str = "red", num_frames: int = 8,
+                      size: tuple[int, int] = (64, 48), fps: int = 8) -> Path:
+    """A tiny H.264 mp4: a ``colour`` square moving left to right over a white background."""
+    import av
+    import numpy as np
+
+    width, height = size
+    side = height // 3
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for index in range(num_frames):
+            frame = np.full((height, width, 3), COLOURS["white"], dtype=np.uint8)
+            left = (width - side) * index // max(num_frames - 1, 1)
+            frame[side: 2 * side, left: left + side] = COLOURS[colour]
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
