@@ -197,3 +197,50 @@ def test_command_lines(tmp_path, capsys):
                  "--backend", "qwen2_vl", "--out", tmp_path / "x") == 2  # no CUDA here
     assert "qwen2_vl backend needs" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_command_line_evaluates_a_training_run_and_its_base_model(tmp_path, capsys):
+    from vldac.config import from_dict
+    from vldac.models.merge import base_model_dir
+    from vldac.train import train
+
+    run = train(from_dict({
+        "seed": 1, "output_dir": str(tmp_path / "run"),
+        "model": {"path": "tiny:qwen2_vl", "value_head": [32],
+                  "lora": {"r": 4, "alpha": 8, "dropout": 0.0}},
+        "env": {"name": "gym_cards/NumberLine-v0", "num_envs": 2, "num_workers": 0},
+        "rollout": {"steps_per_env": 2, "max_new_tokens": 4},
+        "train": {"total_env_steps": 4, "mini_batch_size": 4, "grad_accum_steps": 1,
+                  "checkpoint_every": 1},
+        "log": {"dvclive": False, "progress": False},
+    })).output_dir
+
+    def vldac(*argv):
+        args = _parser().parse_args(["lmms", "--benchmark", "vsi_bench_route_planning",
+                                     "--fixture", "--device", "cpu", *map(str, argv)])
+        return args.func(args)
+
+    assert vldac("--run", run, "--out", tmp_path / "trained") == 0
+    trained = json.loads((tmp_path / "trained" / "metrics.json").read_text())
+    assert trained["model"].endswith("update_000001") and trained["backend"] == "vldac"
+    assert vldac("--run", run, "--base", "--out", tmp_path / "base") == 0
+    base = json.loads((tmp_path / "base" / "metrics.json").read_text())
+    assert base["model"] == base_model_dir(run)
+    capsys.readouterr()
+    assert vldac("--run", run, "--base", "--checkpoint", "update_000001",
+                 "--out", tmp_path / "x") == 2
+    assert vldac("--run", run, "--backend", "qwen2_vl", "--out", tmp_path / "x") == 2
+    assert "vldac model merge" in capsys.readouterr().err
+
+
+def test_vldac_chat_is_a_model_name_in_lmms_evals_registry():
+    from lmms_eval.models import get_model
+
+    from vldac.eval.lmms import lmms_eval_manifest
+    from vldac.eval.lmms.model import VldacChat, register
+
+    register()
+    assert get_model("vldac_chat") is VldacChat
+    manifest = lmms_eval_manifest()  # the `lmms_eval.models` entry point's payload
+    assert manifest.model_id == "vldac_chat"
+    assert manifest.simple_class_path == "vldac.eval.lmms.model.VldacChat"
