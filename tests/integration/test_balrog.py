@@ -3,6 +3,7 @@
 import functools
 import importlib
 import json
+import os
 
 import pytest
 from PIL import Image
@@ -152,6 +153,24 @@ def _world_task(world):
 
 
 @pytest.fixture(scope="module")
+def tw_games(tmp_path_factory):
+    """$VLDAC_TW_GAMES, or one generated coin-collector game (about 5 s) while it is unset."""
+    if os.environ.get("VLDAC_TW_GAMES"):
+        yield os.environ["VLDAC_TW_GAMES"]
+        return
+    try:
+        from vldac.eval.balrog.envs.tw_games import generate
+
+        folder = tmp_path_factory.mktemp("tw_games")
+        generate(folder, games=1, tasks=["coin_collector"])
+    except ImportError as err:
+        pytest.skip(f"TextWorld is not installed: {err}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VLDAC_TW_GAMES", str(folder))
+        yield str(folder)
+
+
+@pytest.fixture(scope="module")
 def chat():
     from vldac.eval.chat import ChatModel
 
@@ -160,7 +179,9 @@ def chat():
 
 @pytest.mark.parametrize("agent", ["naive", "cot"])
 @pytest.mark.parametrize("world", WORLDS)
-def test_one_short_episode_per_world_with_the_tiny_model(tmp_path, chat, world, agent):
+def test_one_short_episode_per_world_with_the_tiny_model(tmp_path, chat, world, agent, request):
+    if world == "textworld":
+        request.getfixturevalue("tw_games")
     task, why = _world_task(world)
     if task is None:
         pytest.skip(why)
@@ -196,7 +217,8 @@ def test_the_command_line_plays_and_refuses_to_overwrite(tmp_path, capsys):
     assert "babyai:" in capsys.readouterr().out
     assert cli.run(parser.parse_args(argv)) == 2
     assert "already holds files" in capsys.readouterr().err
-    unknown = parser.parse_args([*argv[:3], "--envs", "pong", "--out", str(tmp_path / "u")])
+    unknown = parser.parse_args(["--model", "tiny:qwen2_vl", "--envs", "pong", "--out",
+                                 str(tmp_path / "u")])
     assert cli.run(unknown) == 2 and "unknown BALROG environment" in capsys.readouterr().err
 
 

@@ -70,6 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "--generation-config auto does (default: plain greedy/sampling)")
     parser.add_argument("--min-pixels", type=int, help="image processor lower bound (Qwen)")
     parser.add_argument("--max-pixels", type=int, help="image processor upper bound (Qwen)")
+    parser.add_argument("--tw-games", metavar="DIR",
+                        help="TextWorld games folder (default $VLDAC_TW_GAMES; make one with "
+                             "`python -m vldac.eval.balrog.envs.tw_games --out DIR`)")
+    parser.add_argument("--boxoban-levels", metavar="DIR",
+                        help="unzipped deepmind/boxoban-levels for MiniHack Boxoban (default "
+                             "$VLDAC_BOXOBAN_LEVELS)")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="results folder (BALROG's layout + summary.json); must be new "
                              "or empty")
@@ -111,6 +117,15 @@ def _load_model(args: argparse.Namespace):
     return ChatModel.from_model(model, processor, name=str(checkpoint), **bounds)
 
 
+def _env_options(args: argparse.Namespace) -> dict[str, dict[str, str]]:
+    options: dict[str, dict[str, str]] = {}
+    if args.tw_games:
+        options["textworld"] = {"games_dir": args.tw_games}
+    if args.boxoban_levels:
+        options["minihack"] = {"boxoban_levels_dir": args.boxoban_levels}
+    return options
+
+
 def _fail(err: Exception) -> int:
     print(f"vldac: error: {err}", file=sys.stderr)
     return 2
@@ -130,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
             model, envs=args.envs, tasks=args.tasks, agent=args.agent,
             image=args.mode == "image", episodes=args.episodes, max_steps=args.max_steps,
             seed=args.seed, temperature=args.temperature, max_new_tokens=args.max_new_tokens,
-            out_dir=out, progress=not args.no_progress, batch_size=args.batch_size)
+            out_dir=out, progress=not args.no_progress, batch_size=args.batch_size,
+            env_options=_env_options(args))
     except (ValueError, ImportError, ModelLoadError, RunExistsError, FileNotFoundError) as err:
         return _fail(err)
     print(f"BALROG ({summary['agent']}, {summary['mode']} mode) {summary['model']}: "

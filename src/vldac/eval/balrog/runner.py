@@ -16,7 +16,9 @@ the batch (results are reproducible for a given ``seed`` and ``batch_size``).
 
 Seeds: episode ``i`` of a task is reset with a seed derived from ``(seed, env, task, i)``,
 so reruns replay the same levels. (BALROG draws a fresh random seed per episode; the seed
-is recorded in each episode's record either way.)
+is recorded in each episode's record either way.) TextWorld plays pre-made games: episode
+``i`` plays the task's game ``i`` (``make_env(..., seed=i)``), as BALROG's game factory hands
+out a task's games in turn.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ def run_balrog(
     max_cot_history: int = 1,
     feedback_on_invalid_action: bool = True,
     model_name: str | None = None,
+    env_options: Mapping[str, Mapping[str, Any]] | None = None,
     make_env: Callable[..., BalrogEnv] | None = None,
 ) -> dict[str, Any]:
     """Play BALROG and return (and write) the summary.
@@ -103,7 +106,8 @@ def run_balrog(
     ``image``: VLM mode (``max_image_history=1``, envs render images) or language mode
     (``max_image_history=0``). ``episodes``: per task (default: BALROG's per-env counts).
     ``max_steps``: per episode (default: each env's own limit). ``batch_size``: episodes
-    of a task played side by side (default: all of them). ``make_env``: an env factory
+    of a task played side by side (default: all of them). ``env_options``: per env, extra
+    ``make_env`` options (e.g. ``{"textworld": {"games_dir": ...}}``). ``make_env``: an env factory
     with the signature of ``vldac.eval.balrog.envs.make_env`` (tests); with it, ``envs``,
     ``tasks`` (as a mapping) and ``episodes`` must be given.
 
@@ -121,7 +125,12 @@ def run_balrog(
     settings = AgentSettings(agent, max_text_history, 1 if image else 0, max_cot_history,
                              feedback_on_invalid_action)
     plan, missing, default_limits = _plan(envs, tasks, episodes, make_env)
-    factory = make_env or _registry().make_env
+    base_factory = make_env or _registry().make_env
+    options = {e: dict(o) for e, o in (env_options or {}).items()}
+
+    def factory(env_name, task, **kwargs):
+        return base_factory(env_name, task, **kwargs, **options.get(env_name, {}))
+
     name = model_name or str(getattr(model, "path", type(model).__name__))
     client = {"client_name": "vldac", "model_id": name,
               "generate_kwargs": {"temperature": temperature, "max_tokens": max_new_tokens}}
@@ -276,7 +285,9 @@ def _start_episode(factory, env_name, task, index, seed, image, max_steps, limit
     s = episode_seed(seed, env_name, task, index)
     random.seed(s)  # as BALROG does before env.reset, for simulators using global RNGs
     np.random.seed(s)
-    env = factory(env_name, task, image=image, seed=s, max_steps=max_steps)
+    # make_env's build-time seed only picks TextWorld's game (games[seed % n]): the episode
+    # index plays game i in episode i, as BALROG's factory cycles through a task's games
+    env = factory(env_name, task, image=image, seed=index, max_steps=max_steps)
     observation, _info = env.reset(seed=s)
     # the env knows its own limit once reset (BabyAI's depends on the level), override included
     limit = max_steps or getattr(env, "max_steps", None) or limit
