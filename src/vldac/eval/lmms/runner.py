@@ -5,9 +5,13 @@
 and raises if any task failed or produced no result (lmms-eval's command line can exit 0 on a
 failed task). It writes into ``out_dir``::
 
-    metrics.json        benchmark, model, backend, data, headline scores, lmms-eval's results
-    samples/<task>.jsonl lmms-eval's per-sample log (doc, target, reply, per-sample metrics)
-    tasks/              the rendered task YAMLs that ran
+    metrics.json          benchmark, model, backend, data, headline scores, lmms-eval's results
+    samples/<task>.jsonl  lmms-eval's per-sample log (doc, target, reply, per-sample metrics)
+    tasks/                the rendered task YAMLs that ran
+    fixture/              with ``fixture=True``: the generated fixture the scores come from
+
+Nothing is written when the run fails. The environment is made offline (``HF_HUB_OFFLINE``,
+``HF_DATASETS_OFFLINE``, ``TRANSFORMERS_OFFLINE``) for the rest of the process.
 
 Backends: ``vldac`` (:class:`vldac.eval.lmms.model.VldacChat`, any family, CPU or GPU) and
 ``qwen2_vl`` (lmms-eval's built-in Qwen2-VL class, the field's reference path; CUDA torch and
