@@ -23,7 +23,7 @@ FULL_MARKS = {
     "mirb": {"accuracy": 100.0},
     "mme_realworld": {"accuracy": 100.0},
     "mmt": {"val": 100.0, "mi_val": 100.0},
-    "videomme": {"accuracy": 100.0, "spatial": 100.0},
+    "videomme": {"overall": 100.0, "spatial": 100.0},
     "mmstar": {"average": 100.0, "coarse perception": 100.0, "fine-grained perception": 100.0,
                "instance reasoning": 100.0, "logical reasoning": 100.0,
                "science & technology": 100.0, "math": 100.0},

@@ -345,10 +345,10 @@ def test_videomme_overall_and_spatial_scores():
     assert overall == pytest.approx(75.0)
     results = {"results": {videomme.TASK: {f"{videomme.METRIC},none": overall}},
                "samples": {videomme.TASK: samples}}
-    assert videomme.scores(results) == {"accuracy": pytest.approx(75.0),
+    assert videomme.scores(results) == {"overall": pytest.approx(75.0),
                                         "spatial": pytest.approx(50.0)}
     no_spatial = {**results, "samples": {videomme.TASK: samples[2:]}}
-    assert set(videomme.scores(no_spatial)) == {"accuracy"}
+    assert set(videomme.scores(no_spatial)) == {"overall"}
 
 
 def test_videomme_missing_video_fails_before_the_run(tmp_path, monkeypatch):

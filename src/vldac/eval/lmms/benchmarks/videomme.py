@@ -16,7 +16,7 @@ Changes from lmms-eval's ``videomme.yaml``: the data source (no hub snapshot), a
 ``process_docs`` checks up front that every video exists (lmms-eval's ``doc_to_visual`` calls
 ``sys.exit`` on a missing one). The subtitle variant is not provided.
 
-Headline scores: ``accuracy`` (Table 4's VideoMME row) and ``spatial``: lmms-eval's aggregation
+Headline scores: ``overall`` (accuracy in %, Table 4's VideoMME row) and ``spatial``: lmms-eval's aggregation
 over the questions of the types "Spatial Perception" and "Spatial Reasoning" of the same run
 (Table 3's "VideoMME spatial"; that the paper's row means exactly these two types is
 UNCONFIRMED).
@@ -100,7 +100,7 @@ def scores(results: dict) -> dict[str, float]:
     if not samples:
         raise ValueError("Video-MME's spatial score needs lmms-eval's per-sample log "
                          "(log_samples=True).")
-    out = {"accuracy": float(results["results"][TASK][f"{METRIC},none"])}
+    out = {"overall": float(results["results"][TASK][f"{METRIC},none"])}
     spatial = [s[METRIC] for s in samples if s[METRIC]["task_category"] in SPATIAL_TYPES]
     if spatial:  # a --limit run may have none
         out["spatial"] = float(videomme_aggregate_results(spatial))
