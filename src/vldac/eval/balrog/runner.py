@@ -19,6 +19,24 @@ so reruns replay the same levels. (BALROG draws a fresh random seed per episode;
 is recorded in each episode's record either way.) TextWorld plays pre-made games: episode
 ``i`` plays the task's game ``i`` (``make_env(..., seed=i)``), as BALROG's game factory hands
 out a task's games in turn.
+
+Known differences from running BALROG's own ``eval.py`` (the protocol itself is BALROG's,
+see :mod:`vldac.eval.balrog.protocol`):
+
+- the model runs locally through ``transformers`` (:class:`vldac.eval.chat.ChatModel`), not
+  behind an OpenAI-compatible server; prompts go through the same chat template, images
+  through the model's own processor. Decoding is plain greedy/sampling unless the model
+  was loaded with ``model_generation_config=True`` (what vLLM's ``--generation-config auto``
+  does with the model's ``generation_config.json``);
+- episode seeds are derived from ``seed`` instead of drawn at random; the global ``random``
+  / ``numpy`` generators are seeded before each reset as in BALROG, but episodes played
+  side by side share them while they play;
+- token counts are the prompt's tokens (image placeholders included, padding excluded) and
+  the generated tokens (EOS included), not an API's usage numbers;
+- per-episode records always carry ``done`` (BALROG writes it only when true), ``agent``
+  adds ``feedback_on_invalid_action``, ``client`` names this runner, ``process_num`` is
+  None, and ``env_name`` is added; ``out_dir/summary.json`` has our shape (below), while
+  ``<env>_summary.json`` has BALROG's.
 """
 
 from __future__ import annotations
