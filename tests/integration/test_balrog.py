@@ -252,3 +252,11 @@ def test_default_worlds_tasks_episodes_and_missing_worlds_come_from_the_registry
     with pytest.raises(ValueError, match="belong to none of"):
         run_balrog(Scripted("x"), envs=["hallway"], tasks=["short"], out_dir=tmp_path / "y",
                    progress=False)
+
+
+def test_episode_seeds_are_a_fixed_function_of_seed_env_task_and_index():
+    # pinned: changing the derivation would silently change which levels every run plays
+    goto = "BabyAI-MixedTrainLocal-v0/goto"
+    assert [episode_seed(0, "babyai", goto, i) for i in range(3)] == [
+        244886569, 1220912496, 1583355827]
+    assert episode_seed(1, "nle", "NetHackChallenge-v0", 0) == 926160360
