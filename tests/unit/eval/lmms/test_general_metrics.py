@@ -280,6 +280,9 @@ def test_mirb_option_and_open_answers():
     rest = [{"question_id": s, "subset": s, "pred_answer": "x", "answers": "A"}
             for s in mirb._SUBSETS if s not in {c[0] for c in cases}]
     assert mirb_aggregation(scored + rest) == pytest.approx(3 / (len(cases) + len(rest)))
+    assert mirb.aggregate(scored + rest) == mirb_aggregation(scored + rest)
+    with pytest.raises(ValueError, match="needs all 11 subsets.*arxiv"):
+        mirb.aggregate(scored)
 
 
 # --- MME-RealWorld ----------------------------------------------------------------------------

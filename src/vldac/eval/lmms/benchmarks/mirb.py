@@ -8,7 +8,8 @@ Prompt, generation settings and scoring are lmms-eval's (``lmms_eval.tasks.mirb.
 subset's instruction glued to the question; 64 new tokens; option letters matched exactly, open
 answers by MMMU's rules (numbers compared as numbers, strings by containment); the score is
 the accuracy over all questions. lmms-eval's aggregation also averages four dimensions over
-the subsets and fails unless all 11 subsets are present, so a ``--limit`` run can fail there.
+the subsets and raises ``KeyError`` unless all 11 subsets are present; our aggregation is
+lmms-eval's behind a check that says so plainly (a ``--limit`` run can lack subsets).
 
 Headline score: ``accuracy`` (in %, Table 4's MIRB row).
 """
@@ -44,6 +45,18 @@ _SUBSETS = {
               [("red", "circle"), ("blue", "circle")]),
     "3d_scene": ("\nHow many squares are in the scene?", "1", [("green", "square")]),
 }
+
+
+def aggregate(results: list[dict]) -> float:
+    """lmms-eval's ``mirb_aggregation``, after checking that every subset is present."""
+    from lmms_eval.tasks.mirb.utils import mirb_aggregation
+
+    missing = sorted(set(_SUBSETS) - {result["subset"] for result in results})
+    if missing:
+        raise ValueError(f"MIRB's score needs all 11 subsets and this run has no "
+                         f"{', '.join(missing)} question (a --limit too small?); run without "
+                         "--limit.")
+    return mirb_aggregation(results)
 
 
 def make_fixture(root: Path) -> Path:
