@@ -366,3 +366,54 @@ def test_videomme_missing_video_fails_before_the_run(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="gone.mp4"):
         videomme.check_videos(docs)
     assert videomme.check_videos(docs.select([0])) is not None
+
+
+# --- every task is lmms-eval's, but for the overrides each module documents -------------------
+
+DATA_KEYS = {"task", "dataset_path", "dataset_name", "dataset_kwargs", "test_split"}
+# our task YAML -> (lmms-eval's task YAML, the keys ours changes besides the data source)
+TASKS = {
+    "gqa/vldac_gqa.yaml": ("gqa/gqa.yaml", {"process_docs"}),
+    "mme/vldac_mme.yaml": ("mme/mme.yaml", set()),
+    "mmbench/vldac_mmbench_en_dev.yaml": ("mmbench/mmbench_en_dev_static.yaml",
+                                          {"process_results", "metric_list"}),
+    "mmstar/vldac_mmstar.yaml": ("mmstar/mmstar.yaml", set()),
+    "erqa/vldac_erqa.yaml": ("erqa/erqa.yaml", set()),
+    "erqa/vldac_erqa_cot.yaml": ("erqa/erqa.yaml", {"doc_to_text", "doc_to_messages",
+                                                    "process_results", "generation_kwargs"}),
+    "muirbench/vldac_muirbench.yaml": ("muirbench/muirbench.yaml", {"filter_list"}),
+    "mirb/vldac_mirb.yaml": ("mirb/mirb.yaml", {"metric_list"}),
+    "mme_realworld/vldac_mme_realworld.yaml": ("mme_realworld/mme_realworld.yaml", set()),
+    "mmt/vldac_mmt_val.yaml": ("mmt/mmt_val.yaml", {"process_results"}),
+    "mmt/vldac_mmt_mi_val.yaml": ("mmt/mmt_mi_val.yaml", {"process_results"}),
+    "videomme/vldac_videomme.yaml": ("videomme/videomme.yaml", {"process_docs"}),
+}
+
+
+def _comparable(value):
+    """Config values with functions as (file, name): lmms-eval loads a function anew per YAML."""
+    if callable(value):
+        code = getattr(value, "__code__", None)
+        return (code.co_filename if code else repr(value), getattr(value, "__name__", ""))
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("ours", sorted(TASKS))
+def test_task_differs_from_lmms_evals_only_where_documented(ours, tmp_path):
+    from lmms_eval.utils import load_yaml_config
+
+    theirs, changed = TASKS[ours]
+    folder, name = ours.split("/")
+    spec = next(b for b in (registry.get(n) for n in registry.names())
+                if b.task_path.name == folder)
+    rendered = registry.render_tasks(spec, tmp_path / "data", tmp_path / "tasks") / name
+    ours_config = _comparable(load_yaml_config(str(rendered)))
+    theirs_config = _comparable(load_yaml_config(str(registry.lmms_eval_tasks_dir() / theirs)))
+    keys = set(ours_config) | set(theirs_config)
+    differing = {k for k in keys if ours_config.get(k) != theirs_config.get(k)}
+    assert differing - DATA_KEYS == changed
+    assert ours_config["dataset_path"] == "parquet"
