@@ -260,3 +260,20 @@ def test_episode_seeds_are_a_fixed_function_of_seed_env_task_and_index():
     assert [episode_seed(0, "babyai", goto, i) for i in range(3)] == [
         244886569, 1220912496, 1583355827]
     assert episode_seed(1, "nle", "NetHackChallenge-v0", 0) == 926160360
+
+
+def test_resume_plays_only_the_missing_episodes_of_the_same_run(tmp_path):
+    first = _run(tmp_path, Scripted("walk right"), seed=2)
+    out = tmp_path / "out"
+    lost = out / "corridor" / "long" / "long_run_01.json"
+    kept = out / "hallway" / "only" / "only_run_00.json"
+    kept_text = kept.read_text()
+    lost.unlink()
+    model = Scripted("walk right")
+    again = _run(tmp_path, model, seed=2, resume=True)
+    assert lost.is_file() and kept.read_text() == kept_text
+    # only episode 1 of "long" was played again: one prompt per step of it
+    assert sum(len(call) for call in model.prompts) == json.loads(lost.read_text())["num_steps"]
+    assert again["environments"] == first["environments"]
+    with pytest.raises(RunExistsError, match="other settings"):
+        _run(tmp_path, Scripted("walk right"), seed=3, resume=True)

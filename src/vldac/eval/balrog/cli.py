@@ -79,6 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="results folder (BALROG's layout + summary.json); must be new "
                              "or empty")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out (same settings): play only the "
+                             "episodes that have no record yet")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -138,15 +141,16 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     try:
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise RunExistsError(f"{out} already holds files; choose a new --out.")
+        if not args.resume and out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise RunExistsError(f"{out} already holds files; choose a new --out or pass "
+                                 "--resume to continue that run.")
         model = _load_model(args)
         summary = run_balrog(
             model, envs=args.envs, tasks=args.tasks, agent=args.agent,
             image=args.mode == "image", episodes=args.episodes, max_steps=args.max_steps,
             seed=args.seed, temperature=args.temperature, max_new_tokens=args.max_new_tokens,
             out_dir=out, progress=not args.no_progress, batch_size=args.batch_size,
-            env_options=_env_options(args))
+            env_options=_env_options(args), resume=args.resume)
     except (ValueError, ImportError, ModelLoadError, RunExistsError, FileNotFoundError) as err:
         return _fail(err)
     print(f"BALROG ({summary['agent']}, {summary['mode']} mode) {summary['model']}: "

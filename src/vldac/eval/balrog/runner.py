@@ -44,6 +44,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import json
+import os
 import random
 import zlib
 from collections import Counter
@@ -60,6 +61,7 @@ from vldac.eval.balrog.protocol import AgentSettings, AgentState
 from vldac.eval.balrog.summary import summarize
 
 BALROG_SOURCE = "balrog-ai/BALROG@af7d1f1 (MIT)"
+RUN_KEY_FILE = "balrog_run.json"  # the settings a run started with (checked by resume)
 BALROG_TEMPERATURE = 1.0  # BALROG's client.generate_kwargs.temperature
 BALROG_MAX_TOKENS = 8192  # BALROG's client.generate_kwargs.max_tokens
 
@@ -114,6 +116,7 @@ def run_balrog(
     model_name: str | None = None,
     env_options: Mapping[str, Mapping[str, Any]] | None = None,
     make_env: Callable[..., BalrogEnv] | None = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Play BALROG and return (and write) the summary.
 
@@ -133,11 +136,16 @@ def run_balrog(
     "average_progression", "standard_error", "environments": {env: {"progression",
     "standard_error", "episodes", "tasks": {task: {"progression", "standard_error",
     "episodes"}}}}, "missing": {env: why}, "settings": {...}}``, percentages throughout.
-    Refuses an ``out_dir`` that already holds files.
+
+    Refuses an ``out_dir`` that already holds files, unless ``resume``: then ``out_dir`` must
+    hold a run started with the same settings (``balrog_run.json``), its finished episodes
+    (those with a ``*_run_XX.json``, written last and atomically) are kept, only the others
+    are played, and the summaries are rebuilt from all of them.
     """
     out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise RunExistsError(f"{out} already holds files; choose an empty or new output folder.")
+    if not resume and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise RunExistsError(f"{out} already holds files; choose an empty or new output "
+                             "folder, or resume that run.")
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
     settings = AgentSettings(agent, max_text_history, 1 if image else 0, max_cot_history,
@@ -152,8 +160,13 @@ def run_balrog(
     name = model_name or str(getattr(model, "path", type(model).__name__))
     client = {"client_name": "vldac", "model_id": name,
               "generate_kwargs": {"temperature": temperature, "max_tokens": max_new_tokens}}
+    run_key = {"agent": settings.balrog_config(), "image": image, "model": name, "seed": seed,
+               "temperature": temperature, "max_new_tokens": max_new_tokens,
+               "max_steps": max_steps, "episodes_per_task": plan, "env_options": options}
+    _check_resume(out, run_key, resume)
     _preflight(factory, plan, image, max_steps)
     out.mkdir(parents=True, exist_ok=True)
+    (out / RUN_KEY_FILE).write_text(json.dumps(run_key, indent=2, default=str))
 
     from tqdm.auto import tqdm
 
@@ -164,21 +177,26 @@ def run_balrog(
     for env_name, env_tasks in plan.items():
         for task, n in env_tasks.items():
             limit = max_steps or default_limits.get(env_name)
-            width = batch_size or n
-            for start in range(0, n, width):
-                batch = [
-                    _start_episode(factory, env_name, task, i, seed, image, max_steps, limit,
-                                   settings)
-                    for i in range(start, min(n, start + width))
-                ]
-                bar.set_postfix_str(f"{env_name} {task} episodes {start}-{start + len(batch) - 1}")
-                _play(model, batch, env_name, task, seed, start, temperature, max_new_tokens)
+            finished = {}
+            for i in range(n):
+                if (file := _suffixed(_episode_stem(out, env_name, task, i), ".json")).is_file():
+                    finished[i] = json.loads(file.read_text())
+                    bar.update(1)
+            todo = [i for i in range(n) if i not in finished]
+            width = batch_size or max(len(todo), 1)
+            for k in range(0, len(todo), width):
+                indices = todo[k:k + width]
+                batch = [_start_episode(factory, env_name, task, i, seed, image, max_steps,
+                                        limit, settings) for i in indices]
+                bar.set_postfix_str(f"{env_name} {task} episodes {indices[0]}-{indices[-1]}")
+                _play(model, batch, env_name, task, seed, indices[0], temperature,
+                      max_new_tokens)
                 for ep in batch:
                     limits_used.setdefault(env_name, set()).add(ep.limit)
-                    record = _record(ep, task, env_name, settings, client)
-                    _write_episode(out, env_name, task, ep, record)
-                    records.setdefault(env_name, []).append(record)
+                    finished[ep.index] = _record(ep, task, env_name, settings, client)
+                    _write_episode(out, env_name, task, ep, finished[ep.index])
                     bar.update(1)
+            records.setdefault(env_name, []).extend(finished[i] for i in sorted(finished))
     bar.close()
 
     result = summarize(records)
@@ -369,16 +387,43 @@ def _record(ep: _Episode, task, env_name, settings: AgentSettings, client) -> di
     }
 
 
+def _episode_stem(out: Path, env_name, task, index: int) -> Path:
+    """``out/<env>/<task>/<task>_run_XX`` without suffix: BALROG joins the task in twice,
+    so a task with a '/' nests as it does there."""
+    return out / env_name / task / f"{task}_run_{index:02d}"
+
+
 def _write_episode(out: Path, env_name, task, ep: _Episode, record) -> None:
-    # BALROG joins <env>/<task>/<task>_run_XX: a task with a '/' nests twice, as there
-    stem = out / env_name / task / f"{task}_run_{ep.index:02d}"
+    """The trajectory CSV, then the record JSON (atomically: its presence marks a finished
+    episode for ``resume``)."""
+    stem = _episode_stem(out, env_name, task, ep.index)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    stem.with_name(stem.name + ".json").write_text(
-        json.dumps(record, indent=4, default=_jsonable))
-    with open(stem.with_name(stem.name + ".csv"), "w", newline="", encoding="utf-8") as f:
+    with open(_suffixed(stem, ".csv"), "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, escapechar="\u02d8", quoting=csv.QUOTE_MINIMAL)
         writer.writerow(["Step", "Action", "Reasoning", "Observation", "Reward", "Done"])
         writer.writerows(ep.trajectory)
+    tmp = _suffixed(stem, ".json.tmp")
+    tmp.write_text(json.dumps(record, indent=4, default=_jsonable))
+    os.replace(tmp, _suffixed(stem, ".json"))
+
+
+def _suffixed(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)  # not with_suffix: task names may hold dots
+
+
+def _check_resume(out: Path, run_key: dict[str, Any], resume: bool) -> None:
+    if not resume or not out.exists():
+        return
+    key_file = out / RUN_KEY_FILE
+    if not key_file.is_file():
+        raise RunExistsError(f"{out} holds no {RUN_KEY_FILE}, so it is not a BALROG run "
+                             "this runner can resume; choose a new output folder.")
+    saved = json.loads(key_file.read_text())
+    now = json.loads(json.dumps(run_key, default=str))
+    changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
+    if changed:
+        raise RunExistsError(f"{out} was started with other settings ({', '.join(changed)}); "
+                             "resume with the same ones or choose a new output folder.")
 
 
 def _jsonable(value):
