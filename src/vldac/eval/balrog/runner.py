@@ -7,6 +7,7 @@ Layout (BALROG's, ``balrog/evaluator.py`` and ``balrog/utils.py``)::
                                               Observation, Reward, Done
     out_dir/<env>/<env>_summary.json          BALROG's per-environment summary
     out_dir/summary.json                      our summary (shape in :func:`run_balrog`)
+    out_dir/balrog_run.json                   the settings the run started with (resume)
 
 Episodes of one task run side by side in batches: every step, the prompts of the episodes
 still playing go to the model in one ``generate`` call. Each episode keeps its own history
