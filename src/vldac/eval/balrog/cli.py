@@ -68,6 +68,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="let the model's generation_config.json fill the decoding knobs "
                              "not set here (top-k/top-p/repetition penalty), as vLLM's "
                              "--generation-config auto does (default: plain greedy/sampling)")
+    parser.add_argument("--alternate-roles", action="store_true",
+                        help="merge consecutive same-role messages (BALROG's client option; "
+                             "needed by chat templates that demand alternating roles, e.g. "
+                             "Gemma 3)")
     parser.add_argument("--min-pixels", type=int, help="image processor lower bound (Qwen)")
     parser.add_argument("--max-pixels", type=int, help="image processor upper bound (Qwen)")
     parser.add_argument("--tw-games", metavar="DIR",
@@ -150,7 +154,8 @@ def run(args: argparse.Namespace) -> int:
             image=args.mode == "image", episodes=args.episodes, max_steps=args.max_steps,
             seed=args.seed, temperature=args.temperature, max_new_tokens=args.max_new_tokens,
             out_dir=out, progress=not args.no_progress, batch_size=args.batch_size,
-            env_options=_env_options(args), resume=args.resume)
+            env_options=_env_options(args), resume=args.resume,
+            alternate_roles=args.alternate_roles)
     except (ValueError, ImportError, ModelLoadError, RunExistsError, FileNotFoundError) as err:
         return _fail(err)
     print(f"BALROG ({summary['agent']}, {summary['mode']} mode) {summary['model']}: "

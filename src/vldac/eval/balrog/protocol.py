@@ -230,9 +230,22 @@ class AgentState:
         out[-1].text += "\n\n" + s.instruction
         return out
 
-    def conversation(self) -> list[dict[str, Any]]:
-        """:meth:`messages` in the Hugging Face chat format."""
-        return [m.to_chat() for m in self.messages()]
+    def conversation(self, alternate_roles: bool = False) -> list[dict[str, Any]]:
+        """:meth:`messages` in the Hugging Face chat format.
+
+        ``alternate_roles`` is BALROG's client option of that name (default off): a message
+        with the same role as the one before it is merged into it (its content parts
+        appended), for chat templates that demand alternating roles (Gemma 3). BALROG's
+        prompt otherwise starts with two user messages (instruction, first observation).
+        """
+        out: list[dict[str, Any]] = []
+        for message in self.messages():
+            chat = message.to_chat()
+            if alternate_roles and out and out[-1]["role"] == chat["role"]:
+                out[-1]["content"].extend(chat["content"])
+            else:
+                out.append(chat)
+        return out
 
     # 3. the completion becomes an action
     def decide(self, completion: str, env: BalrogEnv) -> Decision:

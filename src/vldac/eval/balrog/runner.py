@@ -114,6 +114,7 @@ def run_balrog(
     max_text_history: int = 16,
     max_cot_history: int = 1,
     feedback_on_invalid_action: bool = True,
+    alternate_roles: bool = False,
     model_name: str | None = None,
     env_options: Mapping[str, Mapping[str, Any]] | None = None,
     make_env: Callable[..., BalrogEnv] | None = None,
@@ -131,7 +132,8 @@ def run_balrog(
     of a task played side by side (default: all of them). ``env_options``: per env, extra
     ``make_env`` options (e.g. ``{"textworld": {"games_dir": ...}}``). ``make_env``: an env factory
     with the signature of ``vldac.eval.balrog.envs.make_env`` (tests); with it, ``envs``,
-    ``tasks`` (as a mapping) and ``episodes`` must be given.
+    ``tasks`` (as a mapping) and ``episodes`` must be given. ``alternate_roles``: BALROG's
+    client option for chat templates that need alternating roles (Gemma 3), off by default.
 
     Returns ``{"benchmark": "balrog", "agent", "mode", "model", "seed",
     "average_progression", "standard_error", "environments": {env: {"progression",
@@ -163,7 +165,8 @@ def run_balrog(
               "generate_kwargs": {"temperature": temperature, "max_tokens": max_new_tokens}}
     run_key = {"agent": settings.balrog_config(), "image": image, "model": name, "seed": seed,
                "temperature": temperature, "max_new_tokens": max_new_tokens,
-               "max_steps": max_steps, "episodes_per_task": plan, "env_options": options}
+               "max_steps": max_steps, "episodes_per_task": plan, "env_options": options,
+               "alternate_roles": alternate_roles}
     _check_resume(out, run_key, resume)
     _preflight(factory, plan, image, max_steps)
     out.mkdir(parents=True, exist_ok=True)
@@ -191,7 +194,7 @@ def run_balrog(
                                         limit, settings) for i in indices]
                 bar.set_postfix_str(f"{env_name} {task} episodes {indices[0]}-{indices[-1]}")
                 _play(model, batch, env_name, task, seed, indices[0], temperature,
-                      max_new_tokens)
+                      max_new_tokens, alternate_roles)
                 for ep in batch:
                     limits_used.setdefault(env_name, set()).add(ep.limit)
                     finished[ep.index] = _record(ep, task, env_name, settings, client)
@@ -233,6 +236,7 @@ def run_balrog(
             "batch_size": batch_size,
             "episode_seeds": "derived from (seed, env, task, episode index)",
             "image_position": "after the message text",
+            "alternate_roles": alternate_roles,
             "model_generation_config": bool(getattr(model, "model_generation_config", False)),
             "protocol": BALROG_SOURCE,
             "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -336,7 +340,7 @@ def _start_episode(factory, env_name, task, index, seed, image, max_steps, limit
 
 
 def _play(model, batch: list[_Episode], env_name, task, seed, start, temperature,
-          max_new_tokens) -> None:
+          max_new_tokens, alternate_roles=False) -> None:
     """Step every episode of ``batch`` to its end, one batched generate call per step."""
     step = 0
     active = list(batch)
@@ -344,7 +348,7 @@ def _play(model, batch: list[_Episode], env_name, task, seed, start, temperature
         gen_seed = int(np.random.SeedSequence(
             [seed & 0xFFFFFFFF, zlib.crc32(f"{env_name}/{task}".encode()), start, step]
         ).generate_state(1)[0])
-        texts = model.generate([ep.agent.conversation() for ep in active],
+        texts = model.generate([ep.agent.conversation(alternate_roles) for ep in active],
                                max_new_tokens=max_new_tokens, temperature=temperature,
                                seed=gen_seed)
         usage = list(getattr(model, "last_usage", None) or [])

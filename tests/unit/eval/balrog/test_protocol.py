@@ -175,3 +175,14 @@ def test_settings_are_validated():
         AgentSettings("react")
     with pytest.raises(ValueError, match="never see an observation"):
         AgentSettings("naive", max_text_history=0, max_image_history=0)
+
+
+def test_alternate_roles_merges_consecutive_messages_of_one_role():
+    agent = AgentState(AgentSettings("naive", max_image_history=1), "instructions")
+    agent.observe(_obs("first", color="red"))
+    plain = agent.conversation()
+    assert [m["role"] for m in plain] == ["user", "user"]  # BALROG's default prompt
+    merged = agent.conversation(alternate_roles=True)
+    assert [m["role"] for m in merged] == ["user"]
+    assert [p["type"] for p in merged[0]["content"]] == ["text", "text", "image"]
+    assert merged[0]["content"][0]["text"] == "instructions"
