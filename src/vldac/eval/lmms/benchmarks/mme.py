@@ -9,8 +9,8 @@ Prompt, parsing and scoring are lmms-eval's (``lmms_eval.tasks.mme.utils``): the
 a category's score is the mean over its images of acc% + acc+% (both of the image's questions
 right), so at most 200; perception is the sum over its 10 categories (at most 2000), cognition
 over 4 (at most 800). The only change from lmms-eval's ``mme.yaml`` is where the rows come from
-(local parquet instead of the hub), and the model-specific prompt variants are not carried: our
-model class always gets the ``default`` prompt.
+(local parquet instead of the hub). Both our backends (``vldac_chat``, lmms-eval's ``qwen2_vl``)
+get the ``default`` prompt; the yaml's other variants are for other model classes.
 
 Headline scores: ``perception`` (Table 4's MME-perception row, at most 2000) and ``cognition``
 (at most 800).
