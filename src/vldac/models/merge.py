@@ -58,7 +58,7 @@ def run_dtype(run_dir: str | Path) -> str:
 def load_merged(run_dir: str | Path, checkpoint: str | None = None):
     """(merged model, processor, checkpoint folder): the run's policy at ``checkpoint``
     (default: latest) in the run's dtype, its adapter folded into the base weights, in memory
-    on the device ``model.device`` of the run's config names (``auto``: a GPU if visible)."""
+    on a GPU if one is visible, else on the CPU."""
     from vldac.models.loading import load_policy
     from vldac.train.checkpoint import latest_checkpoint, load_checkpoint
 
@@ -69,7 +69,8 @@ def load_merged(run_dir: str | Path, checkpoint: str | None = None):
     if path is None or not (path / "trainer_state.pt").is_file():
         raise FileNotFoundError(f"no checkpoint {checkpoint or 'latest'} under {root}; "
                                 "train first or name one that exists.")
-    model_cfg = dataclasses.replace(cfg.model, dtype=run_dtype(run_dir))
+    # the run's dtype; any device (a run trained on a GPU merges on a CPU-only machine too)
+    model_cfg = dataclasses.replace(cfg.model, dtype=run_dtype(run_dir), device="auto")
     policy = load_policy(model_cfg, seed=cfg.seed)
     load_checkpoint(path, policy)
     merged = policy.model.merge_and_unload()  # loaded in the run's dtype, merged in it
