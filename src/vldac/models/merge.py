@@ -100,6 +100,7 @@ def merge_checkpoint(run_dir: str | Path, out_dir: str | Path,
     try:
         merged.save_pretrained(tmp)
         processor.save_pretrained(tmp)
+        _copy_processor_files(Path(base_model_dir(run_dir)), tmp)
         record = {
             "run": str(run_dir.resolve()),
             "checkpoint": path.name,
@@ -117,3 +118,21 @@ def merge_checkpoint(run_dir: str | Path, out_dir: str | Path,
         if tmp.exists():
             shutil.rmtree(tmp)
     return out
+
+
+_PROCESSOR_PATTERNS = ("*.json", "*.jinja", "*.txt", "*.model", "*.tiktoken")
+_MODEL_FILES = {"config.json", "generation_config.json"}
+
+
+def _copy_processor_files(base: Path, out: Path) -> None:
+    """Copy the base model's processor/tokenizer files that the save did not write (e.g. a
+    ``video_preprocessor_config.json`` that a processor loaded without torchvision cannot
+    save), so that loaders expecting the original files find them. Nothing is replaced."""
+    if not base.is_dir():
+        return  # a hub id: the saved processor is all there is
+    for pattern in _PROCESSOR_PATTERNS:
+        for file in base.glob(pattern):
+            if (file.name in _MODEL_FILES or file.name.endswith(".index.json")
+                    or (out / file.name).exists()):
+                continue
+            shutil.copy2(file, out / file.name)
