@@ -199,3 +199,32 @@ def test_value_head_backward_once_per_group_gives_the_same_gradients(setup):
     for n in want:
         scale = want[n].abs().max().clamp_min(1e-12)
         assert ((got[n] - want[n]).abs().max() / scale) < 1e-5, n
+
+
+def test_the_checkpoints_generation_defaults_never_shape_rollout_sampling(make_config, tmp_path):
+    """A checkpoint's generation_config.json (Qwen2-VL-Instruct: top_k 1, top_p 0.001,
+    repetition penalty 1.05) must not leak into rollouts: they sample at the temperature from
+    the raw distribution their log-probs score. With top_k 1 leaked, every sample would be
+    the greedy answer."""
+    import dataclasses
+    import json
+
+    from PIL import Image
+
+    from vldac.models.tiny import make_tiny
+
+    folder = make_tiny("qwen2_vl", tmp_path / "tiny")
+    gen_file = folder / "generation_config.json"
+    hub_like = {**json.loads(gen_file.read_text()), "top_k": 1, "top_p": 0.001,
+                "repetition_penalty": 1.05, "do_sample": True}
+    gen_file.write_text(json.dumps(hub_like))
+    cfg = make_config()
+    policy = load_policy(dataclasses.replace(cfg.model, path=str(folder)), seed=0)
+    prompt = policy.encode([Image.new("RGB", (56, 56), "red")], "Say anything.")
+    batch = policy.collate([prompt] * 16)
+    torch.manual_seed(0)
+    out = policy.generate(batch, max_new_tokens=6, temperature=1.0)
+    assert len({tuple(r.tolist()) for r in out.response_ids}) > 1
+    # ... while the checkpoint's own settings survive for whoever saves the model.
+    assert policy.checkpoint_generation_config.top_k == 1
+    assert policy.hf_model.generation_config.top_k is None

@@ -74,6 +74,7 @@ def load_merged(run_dir: str | Path, checkpoint: str | None = None):
     policy = load_policy(model_cfg, seed=cfg.seed)
     load_checkpoint(path, policy)
     merged = policy.model.merge_and_unload()  # loaded in the run's dtype, merged in it
+    merged.generation_config = policy.checkpoint_generation_config  # the base model's own
     merged.eval()
     return merged, policy.processor, path
 

@@ -83,6 +83,19 @@ class VLMPolicy(nn.Module):
         eos = self.hf_model.generation_config.eos_token_id
         eos = [eos] if isinstance(eos, int) else list(eos or [tok.eos_token_id])
         self.eos_token_ids = torch.tensor(sorted(set(eos)), device=device)
+        # transformers fills every generation setting a call leaves unset from the checkpoint's
+        # generation_config.json (Qwen2-VL-Instruct ships top_k 1, top_p 0.001 and a 1.05
+        # repetition penalty). Rollouts must sample exactly the distribution their log-probs
+        # score, so the policy generates from a neutral config that keeps only the special
+        # tokens; the checkpoint's own stays here for whoever saves the model (vldac.models.merge).
+        from transformers import GenerationConfig
+
+        self.checkpoint_generation_config = self.hf_model.generation_config
+        self.hf_model.generation_config = GenerationConfig(
+            bos_token_id=self.checkpoint_generation_config.bos_token_id,
+            eos_token_id=self.checkpoint_generation_config.eos_token_id,
+            pad_token_id=self.checkpoint_generation_config.pad_token_id,
+        )
         self.suppressed = torch.tensor(
             sorted(set(family.suppressed_token_ids(processor))), dtype=torch.long, device=device
         )
