@@ -112,8 +112,10 @@ class MiniHackEnv(NetHackWorld):
         self._levels: list[str] = []
         if task in BOXOBAN_SUBDIRS:
             with _levels_path(boxoban_levels_dir(task, levels)):
-                self._env = self._make(task, kwargs)
-            self._levels = list(self._env.unwrapped._levels)
+                # Unwrapped: gymnasium's wrappers pass reset(seed=...), which minihack 1.0.2's
+                # Boxoban refuses; the step limit is ours (StepLimitedEnv) either way.
+                self._env = self._make(task, kwargs).unwrapped
+            self._levels = list(self._env._levels)
         else:
             self._env = self._make(task, kwargs)
         self._setup_actions(prompt_data()["minihack"]["actions"])
@@ -130,6 +132,10 @@ class MiniHackEnv(NetHackWorld):
         if self._levels:  # minihack draws the level with the global `random`; fix it instead
             choice = np.random.default_rng(int(seed)).integers(len(self._levels))
             self._env.unwrapped._levels = [self._levels[choice]]
+            # nle 1.3.0's reset asks for the end status before minihack 1.0.2's Boxoban has
+            # set its goal squares; Boxoban recomputes them right after.
+            if not hasattr(self._env, "_goal_pos_set"):
+                self._env._goal_pos_set = set()
         self._env.unwrapped.seed(int(seed), int(seed), False)
 
     def _on_reset(self, obs) -> None:

@@ -113,7 +113,8 @@ class NetHackWorld(StepLimitedEnv):
         gym = require("gymnasium", self.env_name)
         require("nle", self.env_name)
         render_mode = "pixel" if self.image else None
-        return gym.make(gym_id, render_mode=render_mode, **kwargs)
+        # gymnasium's passive checker calls reset(seed=None), which Boxoban's reset refuses.
+        return gym.make(gym_id, render_mode=render_mode, disable_env_checker=True, **kwargs)
 
     def _seed(self, seed: int) -> None:
         from nle.nethack import Nethack
