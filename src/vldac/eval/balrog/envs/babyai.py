@@ -275,7 +275,9 @@ class BabyAIEnv(StepLimitedEnv):
         level = _level_class()
         self._env = level(GOAL_KINDS[task.removeprefix(TASK_PREFIX)], **options)
         self._override = max_steps
-        self.max_steps = max_steps or 0
+        # minigrid's own limit, num_navs x room_size^2 x rooms, known per goal kind
+        goal = task.removeprefix(TASK_PREFIX)
+        self.max_steps = max_steps or (64 if goal in ("goto", "pickup") else 128)
         self._mission = ""
         self.progression = 0.0
 
