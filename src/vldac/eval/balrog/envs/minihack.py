@@ -16,9 +16,14 @@ package data. Nothing is downloaded here: give the folder that holds ``hard/`` a
 ``minihack/dat/boxoban-levels-master`` is used when it exists.
 
 Differences from BALROG: minihack 1.0.2 and nle 1.3.0 instead of BALROG's forks (balrog-ai
-/minihack, balrog-nle 0.9.0); Boxoban picks its level with Python's global ``random`` in
-minihack, so BALROG's Boxoban levels are unseeded, while here ``reset(seed)`` picks the level
-from the seed (then seeds the game as for every task).
+/minihack, balrog-nle 0.9.0). minihack draws the Boxoban level with Python's global
+``random``, which BALROG seeds with the episode seed before the episode (so its level also
+depends on every other draw from ``random``); here ``reset(seed)`` picks the level with its
+own generator from the seed, then seeds the game as for every task. Two fixes make minihack
+1.0.2's Boxoban run on nle 1.3.0 at all: the env is used unwrapped (gymnasium's wrappers pass
+``reset(seed=...)``, which Boxoban refuses; our own step limit replaces the TimeLimit), and
+its goal squares get an empty placeholder before the first reset (nle asks for the end
+status before Boxoban sets them). Neither changes the game.
 """
 
 from __future__ import annotations

@@ -28,6 +28,11 @@ Differences from BALROG that could change numbers:
 * NetHackChallenge forbids seeding; BALROG's games are therefore unseeded. Here
   ``reset(seed)`` seeds the game through nle's base ``set_initial_seeds`` so that runs repeat;
 * an older BALROG config had ``skip_more: False``; the default here follows the newer one.
+* the action space follows BALROG's newer wrapper (names with a description in
+  ``NLE_ACTIONS_TO_DESCR``: 79 actions, among them "0"-"9"); BALROG's older wrapper, which the
+  spec sheet describes, offered USEFUL_ACTIONS names plus a-z, A-Z, 0-9 and 00-99. With the
+  older one an agent could answer "What do you want to eat? [fg]" with "f"; with this one it
+  cannot (the prompt's tips still suggest it).
 * ``end_reason`` is nle's end status name, not BALROG's parse of the tombstone text.
 """
 
