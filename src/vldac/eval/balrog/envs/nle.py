@@ -33,7 +33,8 @@ Differences from BALROG that could change numbers:
   spec sheet describes, offered USEFUL_ACTIONS names plus a-z, A-Z, 0-9 and 00-99. With the
   older one an agent could answer "What do you want to eat? [fg]" with "f"; with this one it
   cannot (the prompt's tips still suggest it).
-* ``end_reason`` is nle's end status name, not BALROG's parse of the tombstone text.
+* ``end_reason`` is nle's end status name, not BALROG's parse of the tombstone text
+  (MiniHack: the name, where BALROG stores the status enum itself).
 """
 
 from __future__ import annotations
@@ -218,12 +219,12 @@ class NetHackEnv(NetHackWorld):
         )
 
     def _on_reset(self, obs) -> None:
+        # BALROG's Progress starts like this and is first updated by a step.
         self._progress = {
             "episode_return": 0.0, "score": 0, "depth": 1, "gold": 0, "experience_level": 1,
             "time": 0, "dlvl_list": [], "xplvl_list": [], "highest_achievement": None,
             "progression": 0.0, "end_reason": None,
         }  # fmt: skip
-        self._update(obs["blstats"])
 
     def _on_step(self, obs, reward: float, done: bool, info: dict[str, Any]) -> None:
         self._progress["episode_return"] += reward
