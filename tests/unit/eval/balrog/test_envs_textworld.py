@@ -86,7 +86,7 @@ def test_game_choice_is_seed_mod_n(tmp_path):
 
 def test_missing_games_say_what_to_do(tmp_path, monkeypatch):
     monkeypatch.delenv("VLDAC_TW_GAMES", raising=False)
-    with pytest.raises(ValueError, match="games_dir"):
+    with pytest.raises(FileNotFoundError, match="games_dir"):
         make_env("textworld", "coin_collector", image=False)
     (tmp_path / "coin_collector").mkdir()
     (tmp_path / "coin_collector" / "old.ulx").write_bytes(b"")

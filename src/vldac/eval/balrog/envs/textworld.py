@@ -80,7 +80,7 @@ class TextWorldEnv(StepLimitedEnv):
         self.max_steps = max_steps or MAX_STEPS
         folder = options.get("games_dir") or os.environ.get(GAMES_ENV_VAR)
         if not folder:
-            raise ValueError(
+            raise FileNotFoundError(
                 f"TextWorld needs a games folder: pass games_dir=... or set {GAMES_ENV_VAR} "
                 "(BALROG's tw_games, or one made by `python -m "
                 "vldac.eval.balrog.envs.tw_games --out DIR`)."
