@@ -19,8 +19,8 @@ Follows BALROG's NLE wrapper (balrog/environments/nle/{nle_env,base,auto_more}.p
 Differences from BALROG that could change numbers:
 
 * BALROG runs ``balrog-nle`` 0.9.0 (a fork of NLE 0.9 with the language wrapper built in);
-  this runs NLE 1.3.0. Both play NetHack 3.6.6, but NLE 1.x changed defaults of the game
-  options file and the gym API; the action set of ``NetHackChallenge-v0`` is the same.
+  this runs NLE 1.3.0. Both play NetHack 3.6.6; the differences between the two (game
+  options file, gym API, action set of ``NetHackChallenge-v0``) were not audited here.
 * the language observation is our Python re-implementation of nle-language-wrapper's C++
   (see :mod:`.nle_language`);
 * the tiles come from NLE 1.3.0's NetHack tile files; BALROG ships a pickled atlas, assumed
@@ -31,8 +31,9 @@ Differences from BALROG that could change numbers:
 * the action space follows BALROG's newer wrapper (names with a description in
   ``NLE_ACTIONS_TO_DESCR``: 79 actions, among them "0"-"9"); BALROG's older wrapper, which the
   spec sheet describes, offered USEFUL_ACTIONS names plus a-z, A-Z, 0-9 and 00-99. With the
-  older one an agent could answer "What do you want to eat? [fg]" with "f"; with this one it
-  cannot (the prompt's tips still suggest it).
+  older one an agent could answer "What do you want to eat? [fg]" with "f"; with this one
+  only through the command bound to that key ("fire" sends "f"), although the prompt's tips
+  still suggest single letters.
 * ``end_reason`` is nle's end status name, not BALROG's parse of the tombstone text
   (MiniHack: the name, where BALROG stores the status enum itself).
 """
