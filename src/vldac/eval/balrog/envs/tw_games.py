@@ -23,6 +23,9 @@ API (what ``tw-make`` runs), with two differences that the reader must know:
   games: same distribution, other draws. Use the official ``tw_games`` folder for BALROG's
   own games where this TextWorld can play them (the cooking games are ``.z8``).
 
+Cost: a coin-collector or cooking game takes a few seconds; a level-30 treasure-hunter game
+from seconds to many minutes (the quest search), and about one in four is rejected.
+
 Usage: ``python -m vldac.eval.balrog.envs.tw_games --out DIR [--games N] [--tasks ...]``.
 """
 
