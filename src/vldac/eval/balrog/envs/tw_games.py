@@ -24,7 +24,7 @@ API (what ``tw-make`` runs), with two differences that the reader must know:
   own games where this TextWorld can play them (the cooking games are ``.z8``).
 
 Cost: a coin-collector or cooking game takes a few seconds; a level-30 treasure-hunter game
-from seconds to many minutes (the quest search), and about one in four is rejected.
+from seconds to many minutes (the quest search), and some are rejected (1 of seeds 1-4).
 
 Usage: ``python -m vldac.eval.balrog.envs.tw_games --out DIR [--games N] [--tasks ...]``.
 """
