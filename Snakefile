@@ -1,5 +1,6 @@
 # VL-DAC, reproduced end to end: containers -> simulators -> train -> checkpoints -> evaluate
-# -> tables -> report, in the paper's order (one rule file per stage in workflow/rules/).
+# (in-domain, then the downstream benchmarks) -> tables -> report, in the paper's order (one
+# rule file per stage in workflow/rules/).
 #
 #   snakemake --profile profiles/small     # the whole DAG on the tiny model, CPU, ~10 min
 #   snakemake --profile profiles/default   # the paper-scale experiment in config.yaml (GPU)
@@ -13,6 +14,9 @@
 #   results/train/{env}/seed{seed}/        done marker + training metrics of each run
 #   checkpoints/{env}/seed{seed}/ (+.dvc)  exported adapter + value head, versioned by DVC
 #   results/eval/{env}/{who}/              in-domain evaluation (who = seedN or base)
+#   results/benchmarks/balrog/{agent}/{model}/  BALROG runs (agent naive or cot; model = base
+#                                          or {env}-seed{N}), + {model}.json: the scores
+#   results/benchmarks/{bench}/{model}/    lmms-eval runs (VSI-Bench, ...), + {model}.json
 #   results/tables/                        paper vs ours, in-domain results
 #   metrics/                               what DVC compares (dvc.yaml): metrics and curves
 #   results/report/                        curves, rollout viewers, provenance index
@@ -29,6 +33,7 @@ include: "workflow/rules/simulators.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/checkpoints.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/benchmarks.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/report.smk"
 

@@ -104,6 +104,9 @@ def _cmd_bench_train(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from vldac.eval.balrog import cli as balrog_cli
+    from vldac.eval.lmms import cli as lmms_cli
+    from vldac.eval.lmms import fixtures as lmms_fixtures
     from vldac.models.families import FAMILIES
 
     parser = argparse.ArgumentParser(prog="vldac", description=__doc__.split("\n\n")[0])
@@ -124,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True)
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=_cmd_make_tiny)
+    m = msub.add_parser("merge", help="merge a trained run's LoRA adapter into its base model "
+                        "(a plain Hugging Face folder, what the benchmarks load)")
+    balrog_cli.add_merge_arguments(m)
+    m.set_defaults(func=balrog_cli.run_merge)
 
     p = sub.add_parser("envs", help="list the registered environments")
     p.set_defaults(func=_cmd_envs)
@@ -155,7 +162,22 @@ def build_parser() -> argparse.ArgumentParser:
                    "folder (seed<S>/step<T>.png; the episodes list them)")
     p.set_defaults(func=_cmd_eval)
 
-    p = sub.add_parser("bench", help="benchmarks")
+    p = sub.add_parser("balrog", help="BALROG's agentic benchmark (BabyAI, Crafter, TextWorld, "
+                       "MiniHack, NetHack) with the naive or chain-of-thought agent")
+    balrog_cli.add_arguments(p)
+    p.set_defaults(func=balrog_cli.run)
+
+    p = sub.add_parser("lmms", help="VSI-Bench, VisualWebBench and the general benchmarks "
+                       "through lmms-eval, on local data or a generated fixture")
+    lmms_cli.add_arguments(p)
+    p.set_defaults(func=lmms_cli.run)
+
+    p = sub.add_parser("fixtures", help="write a tiny synthetic dataset in a benchmark's real "
+                       "schema (tests; its numbers mean nothing)")
+    lmms_fixtures.add_arguments(p)
+    p.set_defaults(func=lmms_fixtures.run)
+
+    p = sub.add_parser("bench", help="performance benchmarks of this code (not the paper's)")
     bsub = p.add_subparsers(dest="bench_command", required=True)
     b = bsub.add_parser("train", help="end-to-end training throughput on the tiny reference model")
     b.add_argument("--envs", type=int, default=32, help="parallel envs (ours)")

@@ -239,6 +239,10 @@ def test_default_worlds_tasks_episodes_and_missing_worlds_come_from_the_registry
     monkeypatch.setattr(runner, "_registry", lambda: registry)
     summary = run_balrog(Scripted("walk right"), out_dir=tmp_path / "all", progress=False)
     assert summary["missing"] == {"babaisai": "baba is not on PyPI"}
+    # ... also when the worlds are named: BALROG's average is over its whole suite
+    named = run_balrog(Scripted("walk right"), envs=["hallway"], out_dir=tmp_path / "one",
+                       progress=False)
+    assert named["missing"] == {"babaisai": "baba is not on PyPI"}
     assert summary["settings"]["episodes_per_task"] == {"corridor": {"short": 2, "long": 2},
                                                         "hallway": {"only": 1}}
     # the env's own limit wins over the registry's (a fallback for envs without one)

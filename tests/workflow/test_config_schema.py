@@ -97,3 +97,37 @@ def test_unknown_world_names_the_registered_ones(tmp_path):
     out = done.stdout + done.stderr
     assert "pipeline.environments.ezpoints.name must be a registered env (" in out
     assert "gym_cards/EZPoints-v0" in out and "got 'gym_cards/EZPoint-v0'." in out
+
+
+def test_bad_benchmark_names_stop_the_workflow_naming_the_valid_ones(tmp_path):
+    require_workflow_tools()
+    repo = copy_repo(tmp_path)
+    (repo / "bad.yaml").write_text(yaml.safe_dump({"pipeline": {"benchmarks": {
+        "models": ["base", "hallwy"],
+        "balrog": {"envs": ["babyai", "babaisai"], "tasks": ["goto"]},
+        "lmms": {"data": {"vsibench": "/data/vsi"}},
+    }}}))
+    done = snakemake(repo, "-n", "--configfile", "bad.yaml", check=False)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "pipeline.benchmarks.models names 'hallwy', which is neither `base` nor in" in out
+    assert "pipeline.benchmarks.balrog.envs names 'babaisai' (" in out  # and why it is missing
+    assert "pipeline.benchmarks.balrog.tasks names 'goto', not a BALROG task" in out
+    assert "pipeline.benchmarks.lmms.data names 'vsibench'; lmms-eval benchmarks:" in out
+    assert "vsi_bench" in out and not (repo / "results").exists()
+
+
+def test_missing_benchmark_data_stops_the_run_before_any_job(tmp_path):
+    require_workflow_tools()
+    repo = copy_repo(tmp_path)
+    (repo / "data.yaml").write_text(yaml.safe_dump({"pipeline": {"benchmarks": {
+        "balrog": {"boxoban_levels": None}, "lmms": {"data": {"gqa": "/nowhere/GQA"}}}}}))
+    done = snakemake(repo, "--profile", "profiles/small", "--configfile",
+                     "profiles/small/overlay.yaml", "data.yaml", check=False)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "pipeline.benchmarks.lmms.data.gqa is '/nowhere/GQA', which is not a folder" in out
+    if "boxoban-levels" not in out:  # minihack ships no levels; a user may have installed them
+        pytest.skip("this machine has boxoban levels in minihack's data folder")
+    assert "pipeline.benchmarks.balrog.boxoban_levels" in out
+    assert not (repo / "results").exists()

@@ -25,9 +25,20 @@ def _expected_jobs() -> dict[str, int]:
     runs = sum(len(s) for s in seeds.values())
     models = runs + len(worlds) * pipe["evaluation"]["base_model"]
     images = {pipe["environments"][w]["image"] for w in worlds}
-    return {"container": len(images), "check_simulator": len(worlds), "train": runs,
+    bench = pipe["benchmarks"]
+    tuned = sum(len(seeds[k]) for k in bench["models"] if k != "base")
+    benchmarked = tuned + ("base" in bench["models"])
+    lmms = [name for name, data in bench["lmms"]["data"].items() if data]
+    jobs = {"container": len(images) + 1, "check_simulator": len(worlds), "train": runs,
             "export_checkpoint": runs, "version_checkpoint": runs, "evaluate": models,
+            "merge_adapter": tuned, "balrog": len(bench["balrog"]["agents"]) * benchmarked,
+            "lmms_benchmark": len(lmms) * benchmarked,
+            "benchmark_fixture": sum(bench["lmms"]["data"][n] == "fixture" for n in lmms),
+            # BALROG's TextWorld games, made once with tw-make (no textworld_games given)
+            "textworld_games": int("textworld" in bench["balrog"]["envs"]
+                                   and not bench["balrog"]["textworld_games"]),
             "tables": 1, "curves": len(worlds), "viewer": models, "provenance": 1, "all": 1}
+    return {rule: n for rule, n in jobs.items() if n}
 
 
 def test_paper_scale_dry_run_lists_every_expected_job(repo):
@@ -40,7 +51,9 @@ def test_paper_scale_dry_run_lists_every_expected_job(repo):
     plan = snakemake(repo, "-n").stdout
     for path in ("checkpoints/oneroom/seed3.dvc", "checkpoints/alfworld/seed3.dvc",
                  "results/eval/webshop/base/metrics.json", "results/report/curves/wallgap.png",
-                 "results/containers/miniworld.json", "results/tables/paper_vs_ours.html"):
+                 "results/containers/miniworld.json", "results/tables/paper_vs_ours.html",
+                 "results/benchmarks/balrog/cot/alfworld-seed3.json",
+                 "results/benchmarks/balrog/naive/base.json", "results/tables/table2.md"):
         assert path in plan, path
 
 

@@ -82,6 +82,45 @@ def test_tables_put_ours_beside_the_paper_and_say_why_rows_are_empty(run):
     assert "Where the jobs ran:" in page and ("on the host" in page or "sha256:" in page)
 
 
+def test_every_benchmark_runs_for_the_base_model_and_the_checkpoint(run):
+    repo, _ = run
+    lmms = ["erqa", "gqa", "mirb", "mmbench", "mme", "mme_realworld", "mmstar", "mmt",
+            "muirbench", "videomme", "visualwebbench", "vsi_bench", "vsi_bench_route_planning"]
+    for model in ("base", "numberline-seed0"):
+        for agent in ("naive", "cot"):
+            summary = json.loads((repo / f"results/benchmarks/balrog/{agent}/{model}"
+                                  / "summary.json").read_text())
+            assert set(summary["environments"]) == {"babyai", "crafter", "textworld",
+                                                    "minihack", "nle"}
+            assert "babaisai" in summary["missing"]
+            # BALROG's own layout: one record per episode of every task run
+            records = list((repo / f"results/benchmarks/balrog/{agent}/{model}").rglob(
+                "*_run_*.json"))
+            assert len(records) == 17, records  # treasure_hunter is left out here
+            result = json.loads((repo / f"results/benchmarks/balrog/{agent}/{model}.json")
+                                .read_text())
+            assert result["variant"] == agent and "average_progression" in result["scores"]
+        for name in lmms:
+            metrics = json.loads((repo / f"results/benchmarks/{name}/{model}/metrics.json")
+                                 .read_text())
+            result = json.loads((repo / f"results/benchmarks/{name}/{model}.json").read_text())
+            assert result["scores"] == metrics["scores"] and result["fixture"] is True
+            assert metrics["settings"]["max_new_tokens_cap"] == 16
+        tuned = json.loads((repo / f"results/benchmarks/gqa/{model}.json").read_text())
+        assert (tuned["trained_in"], tuned["seed"]) == (
+            (None, None) if model == "base" else ("gym_cards/NumberLine-v0", 0))
+    assert not (repo / "results/merged").exists()  # merged weights are temporary
+    for n in range(2, 6):
+        table = (repo / f"results/tables/table{n}.md").read_text()
+        assert table.startswith(f"# Table {n}") and "| paper | ours |" in table
+    table2 = (repo / "results/tables/table2.md").read_text()
+    assert "not run: babaisai" in table2 and "tiny:qwen2_vl" in table2
+    table3 = (repo / "results/tables/table3.csv").read_text()
+    assert "synthetic fixture data" in table3
+    metrics = json.loads((repo / "metrics/benchmarks.json").read_text())
+    assert set(metrics) == {"balrog", *lmms}
+
+
 def test_viewer_shows_frames_texts_actions_and_rewards(run):
     repo, _ = run
     page = (repo / "results/report/viewer/colormatch/seed0.html").read_text()
@@ -97,9 +136,10 @@ def test_viewer_shows_frames_texts_actions_and_rewards(run):
 def test_every_job_wrote_a_provenance_manifest(run):
     repo, _ = run
     manifests = sorted((repo / "results" / "provenance").rglob("*.json"))
-    # containers 1, simulators 2, train 3, export 3, dvc 3, evaluate 5, tables 1, curves 2,
-    # viewers 5: every job of the DAG but the index page itself
-    assert len(manifests) == 25
+    # containers 2 (gymcards, eval), simulators 2, train 3, export 3, dvc 3, evaluate 5,
+    # benchmarks 46 (merge 1, TextWorld games 1, Boxoban levels 1, fixtures 13, BALROG 2x2,
+    # lmms-eval 13x2), tables 1, curves 2, viewers 5: every job but the index page itself
+    assert len(manifests) == 72
     commit = git(repo, "rev-parse", "HEAD").strip()
     for path in manifests:
         m = json.loads(path.read_text())

@@ -93,7 +93,7 @@ def test_balrog_rows_show_progression_with_balrog_standard_error():
 
 def test_benchmark_rows_average_seeds_and_flag_what_is_not_comparable():
     def vsi(seed, route, model=QWEN, fixture=False):
-        return BenchmarkResult("vsi_bench", "naive", ALF, seed, model, 1000,
+        return BenchmarkResult("vsi_bench", None, ALF, seed, model, 1000,
                                {"route_planning": route}, fixture=fixture)
 
     rows = benchmark_rows(TABLE3, [vsi(0, 30.0), vsi(1, 34.0)], {})
@@ -118,8 +118,8 @@ def test_table5_has_every_visualwebbench_task_for_each_variant_and_model():
 
 
 def test_benchmarks_metrics_and_rendering(tmp_path):
-    result = BenchmarkResult("gqa", "naive", None, None, QWEN, None, {"accuracy": 61.0})
-    assert benchmark_metrics([result]) == {"gqa": {"naive": {"base": {"accuracy": 61.0}}}}
+    result = BenchmarkResult("gqa", None, None, None, QWEN, None, {"accuracy": 61.0})
+    assert benchmark_metrics([result]) == {"gqa": {"run": {"base": {"accuracy": 61.0}}}}
     rows = benchmark_rows(TABLE2, [], {})
     assert rows[0]["table"].startswith("Table 2")
     evals = [{"env": "oneroom", "who": "seed0", "decodings": {"greedy": {
@@ -135,3 +135,10 @@ def test_benchmarks_metrics_and_rendering(tmp_path):
     write_markdown("T", "n", rows, tmp_path / "t.md")
     lines = (tmp_path / "t.md").read_text().splitlines()
     assert lines[0] == "# T" and lines[4].startswith("| table |") and len(lines) == 4 + 2 + len(rows)
+
+
+def test_one_csv_holds_rows_of_different_tables(tmp_path):
+    rows = paper_rows(TABLE1, []) + benchmark_rows(TABLE2, [], {})
+    write_csv(rows, tmp_path / "all.csv")
+    header, *lines = (tmp_path / "all.csv").read_text().splitlines()
+    assert "quantity" in header and "row" in header and len(lines) == len(rows)

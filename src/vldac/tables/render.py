@@ -23,12 +23,13 @@ def visible_columns(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def write_csv(rows: list[dict[str, Any]], path: str | Path) -> None:
-    """All columns, raw numbers included (empty file with no rows)."""
+    """All columns, raw numbers included; rows of different tables share one header (the
+    union of their columns, in order of appearance). An empty file with no rows."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as f:
         if rows:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
             writer.writeheader()
             writer.writerows(rows)
 

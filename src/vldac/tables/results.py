@@ -124,7 +124,8 @@ class BenchmarkResult:
     """One benchmark run of one model: the base model, or a checkpoint tuned in a world."""
 
     benchmark: str  # pipeline name: balrog, vsi_bench, gqa, ...
-    variant: str  # prompting: naive (the benchmark's own prompt) or cot
+    variant: str | None  # BALROG's agent (naive, cot): one run each; None for lmms-eval
+    # runs, whose prompt variants (ERQA's CoT) are scores of the same run
     trained_in: str | None  # registered world of the checkpoint; None for the base model
     seed: int | None  # training seed of the checkpoint
     model: str  # the base model's path (a checkpoint is this model plus its merged adapter)
@@ -158,7 +159,7 @@ def with_env_steps(about: dict[str, Any]) -> dict[str, Any]:
 def lmms_result(metrics: dict[str, Any], about: dict[str, Any]) -> BenchmarkResult:
     """An lmms-eval run's metrics.json as a table result (its headline scores)."""
     return BenchmarkResult(
-        metrics["benchmark"], "naive", about["trained_in"], about["seed"], about["model"],
+        metrics["benchmark"], None, about["trained_in"], about["seed"], about["model"],
         about.get("env_steps"), scores=dict(metrics["scores"]),
         fixture=bool(metrics.get("fixture", False)))
 
@@ -188,15 +189,17 @@ def benchmark_rows(values: list[BenchmarkValue], results: list[BenchmarkResult],
     trained = {r.trained_in for r in results}
     rows = []
     for paper in values:
-        chosen = [r for r in results if (r.benchmark, r.variant, r.trained_in)
-                  == (paper.benchmark, paper.variant, paper.trained_in)]
+        why = unavailable.get(f"{paper.benchmark}:{paper.variant}", "")
+        chosen = [] if why else [
+            r for r in results if r.benchmark == paper.benchmark
+            and r.trained_in == paper.trained_in and r.variant in (None, paper.variant)]
         ours = [r.scores[paper.score] for r in chosen
                 if isinstance(r.scores.get(paper.score), (int, float))
                 and math.isfinite(r.scores[paper.score])]
-        why = ""
-        if not chosen:
-            why = unavailable.get(f"{paper.benchmark}:{paper.variant}", "")
-            if not why and paper.trained_in is not None and paper.trained_in not in trained:
+        if why:
+            pass
+        elif not chosen:
+            if paper.trained_in is not None and paper.trained_in not in trained:
                 why = (f"no checkpoint tuned in {paper.trained_in} is benchmarked "
                        "(pipeline.benchmarks.models)")
             why = why or "no run of this benchmark in this experiment"
@@ -261,10 +264,10 @@ def dvc_metrics(runs: list[Run], evals: list[dict[str, Any]]) -> tuple[dict, dic
 
 
 def benchmark_metrics(results: list[BenchmarkResult]) -> dict[str, Any]:
-    """What `dvc metrics show/diff` reads for the benchmarks: benchmark -> variant -> model ->
-    headline scores, a model being `base` or `<world>/seed<N>`."""
+    """What `dvc metrics show/diff` reads for the benchmarks: benchmark -> BALROG agent (or
+    `run` for lmms-eval) -> model -> headline scores; a model is `base` or `<world>/seed<N>`."""
     out: dict[str, Any] = {}
     for r in results:
         who = "base" if r.trained_in is None else f"{r.trained_in}/seed{r.seed}"
-        out.setdefault(r.benchmark, {}).setdefault(r.variant, {})[who] = dict(r.scores)
+        out.setdefault(r.benchmark, {}).setdefault(r.variant or "run", {})[who] = dict(r.scores)
     return finite(out)

@@ -58,5 +58,5 @@ class BalrogEnv(ABC):
     def stats(self) -> dict[str, Any]:
         """The episode's statistics so far; always holds ``progression`` in [0, 1]."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional hook: most worlds hold nothing to free)
         """Release the simulator."""

@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int,
                         help="at most this many questions per task (smoke tests only)")
     parser.add_argument("--device", default="auto", help="auto|cpu|cuda (backend vldac)")
+    parser.add_argument("--max-new-tokens", type=int, metavar="N",
+                        help="cap every task's own generation length at N tokens (smoke tests "
+                             "with a tiny model only: it changes the scores; recorded)")
     parser.add_argument("--batch-size", type=int, default=1,
                         help="questions per generate call (default 1)")
     parser.add_argument("--out", required=True, metavar="DIR",
@@ -101,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
         name, chat = _model(args)
         metrics = run_lmms(name, args.benchmark, out_dir=out, data_root=args.data,
                            fixture=args.fixture, backend=args.backend, limit=args.limit,
-                           device=args.device, batch_size=args.batch_size, chat_model=chat)
+                           device=args.device, batch_size=args.batch_size, chat_model=chat,
+                           max_new_tokens=args.max_new_tokens)
     except (ValueError, ImportError, FileNotFoundError, FileExistsError, ModelLoadError,
             RunExistsError, LmmsEvalError, BackendUnavailable) as err:
         print(f"vldac: error: {err}", file=sys.stderr)

@@ -85,7 +85,8 @@ class VldacChat(lmms):
     """lmms-eval model ``vldac_chat`` (see the module docstring).
 
     ``pretrained``: a model path as :class:`ChatModel` takes it; ``chat_model``: an already
-    loaded :class:`ChatModel` (then ``pretrained`` only names it).
+    loaded :class:`ChatModel` (then ``pretrained`` only names it); ``max_new_tokens_cap``:
+    at most this many new tokens whatever the task allows (smoke tests; changes scores).
     """
 
     is_simple = True
@@ -101,6 +102,7 @@ class VldacChat(lmms):
         max_num_frames: int = 32,
         chat_model=None,
         max_batch_size: int | None = None,  # passed by lmms-eval's CLI; batches are fixed-size
+        max_new_tokens_cap: int | None = None,
     ) -> None:
         super().__init__()
         if chat_model is None:
@@ -116,6 +118,9 @@ class VldacChat(lmms):
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
         self.max_num_frames = int(max_num_frames)
+        # Smoke tests only: caps each task's own max_new_tokens (a random tiny model rarely
+        # stops, and ERQA's CoT allows 1024 tokens); it changes scores, so runs record it.
+        self.max_new_tokens_cap = int(max_new_tokens_cap) if max_new_tokens_cap else None
 
     def conversation(self, request: Instance) -> list[dict]:
         """The one-turn chat conversation of a ``generate_until`` request."""
@@ -134,6 +139,8 @@ class VldacChat(lmms):
             groups.setdefault((request.args[4], repr(sorted(gen_kwargs.items()))), []).append(index)
         for indices in groups.values():
             max_new_tokens, temperature, until = decoding(requests[indices[0]].args[1])
+            if self.max_new_tokens_cap:
+                max_new_tokens = min(max_new_tokens, self.max_new_tokens_cap)
             for start in range(0, len(indices), self.batch_size):
                 batch = indices[start:start + self.batch_size]
                 conversations = [self.conversation(requests[i]) for i in batch]

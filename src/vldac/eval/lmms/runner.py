@@ -108,7 +108,8 @@ def make_model(model_path: str, backend: str, *, device: str, batch_size: int,
 
         return VldacChat(pretrained=model_path, device=device, batch_size=batch_size,
                          max_pixels=settings["max_pixels"], min_pixels=settings["min_pixels"],
-                         max_num_frames=settings["max_num_frames"])
+                         max_num_frames=settings["max_num_frames"],
+                         max_new_tokens_cap=settings.get("max_new_tokens_cap"))
     raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}.")
 
 
@@ -193,6 +194,7 @@ def run_lmms(
     batch_size: int = 1,
     chat_model=None,
     lm=None,
+    max_new_tokens: int | None = None,
 ) -> dict:
     """Evaluate ``model_path`` on ``benchmark``; returns the ``metrics.json`` content (also
     written to ``out_dir``, which must be new or empty).
@@ -203,6 +205,8 @@ def run_lmms(
     benchmark's). ``chat_model``: an already loaded :class:`ChatModel` for the ``vldac``
     backend (e.g. a run's policy merged in memory). ``lm``: any lmms-eval model instance to use
     instead of a backend (tests, custom classes). With either, ``model_path`` only names it.
+    ``max_new_tokens`` (``vldac`` backend, smoke tests only): caps every task's own generation
+    length, which changes the scores; ``metrics.json`` records it.
     """
     spec = registry.get(benchmark)
     out_dir = Path(out_dir)
@@ -219,7 +223,9 @@ def run_lmms(
             raise ValueError("lmms-eval's Qwen2-VL class subsamples only the first video of a "
                              f"batch; run {spec.name} with batch size 1.")
         check_qwen2_vl()  # before any work
-    settings = {**PAPER_SETTINGS, **dict(spec.generation)}
+    if max_new_tokens is not None and (backend != "vldac" or lm is not None):
+        raise ValueError("a max_new_tokens cap needs the vldac backend.")
+    settings = {**PAPER_SETTINGS, **dict(spec.generation), "max_new_tokens_cap": max_new_tokens}
     os.environ.update(OFFLINE_ENV)  # nothing is downloaded, in this process from now on
 
     with tempfile.TemporaryDirectory(prefix="vldac-lmms-") as scratch:
@@ -270,7 +276,8 @@ def _evaluate(spec: registry.Benchmark, task_dir: Path, data_root: Path, scratch
         from vldac.eval.lmms.model import VldacChat
 
         lm = VldacChat(chat_model=chat_model, pretrained=str(model_path),
-                       batch_size=batch_size, max_num_frames=settings["max_num_frames"])
+                       batch_size=batch_size, max_num_frames=settings["max_num_frames"],
+                       max_new_tokens_cap=settings["max_new_tokens_cap"])
     if lm is None:
         lm = make_model(model_path, backend, device=device, batch_size=batch_size,
                         settings=settings)

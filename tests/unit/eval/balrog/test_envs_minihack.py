@@ -94,3 +94,22 @@ def test_boxoban_runs_from_given_level_files(task, boxoban_dir):
     for action in ["east", "east", "north", "west"]:
         _, _, terminated, truncated, _ = env.step(action)
     assert terminated or truncated
+
+
+def test_fixture_levels_are_in_boxoban_format_and_play(tmp_path):
+    from vldac.eval.balrog.envs.minihack import write_fixture_levels
+
+    root = write_fixture_levels(tmp_path / "levels", levels=3)
+    for sub in ("hard", "medium/train"):
+        blocks = (root / sub / "000.txt").read_text().strip().split("\n\n")
+        assert len(blocks) == 3
+        for n, block in enumerate(blocks):
+            header, *rows = block.split("\n")
+            assert header == f"; {n}" and len(rows) == 10 and {len(r) for r in rows} == {10}
+            assert "".join(rows).count("$") == "".join(rows).count(".") == 1
+    env = make_env("minihack", "MiniHack-Boxoban-Medium-v0", image=False, max_steps=2,
+                   boxoban_levels_dir=str(root))
+    env.reset(0)
+    env.step(env.language_action_space[0])
+    assert "progression" in env.stats()
+    env.close()

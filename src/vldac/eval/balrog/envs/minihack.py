@@ -160,3 +160,20 @@ class MiniHackEnv(NetHackWorld):
             "progression": self._progression,
             "end_reason": self._end_reason,
         }
+
+
+def write_fixture_levels(root: str | os.PathLike, levels: int = 4) -> Path:
+    """A tiny synthetic boxoban-levels folder (``hard/``, ``medium/train/``) in the real text
+    format (``; <n>``, ten 10-character rows, a blank line): one box next to its target per
+    level, for smoke tests of the Boxoban tasks. Not deepmind's levels; meaningless scores."""
+    root = Path(root)
+    text = ""
+    for n in range(levels):
+        rows = ["#" * 10] + ["#" + " " * 8 + "#" for _ in range(8)] + ["#" * 10]
+        row = 2 + n % 6
+        rows[row] = rows[row][:2] + "@ $." + rows[row][6:]
+        text += f"; {n}\n" + "\n".join(rows) + "\n\n"
+    for sub in ("hard", "medium/train"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+        (root / sub / "000.txt").write_text(text)
+    return root
