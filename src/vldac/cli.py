@@ -45,6 +45,12 @@ def _cmd_make_tiny(args: argparse.Namespace) -> None:
           "nothing about the paper)")
 
 
+def _cmd_merge(args: argparse.Namespace) -> None:
+    from vldac.models.merge import merge_checkpoint
+
+    print(f"merged model: {merge_checkpoint(args.run, args.out, args.checkpoint)}")
+
+
 def _cmd_envs(_args: argparse.Namespace) -> None:
     from vldac.envs import registered
 
@@ -129,8 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_cmd_make_tiny)
     m = msub.add_parser("merge", help="merge a trained run's LoRA adapter into its base model "
                         "(a plain Hugging Face folder, what the benchmarks load)")
-    balrog_cli.add_merge_arguments(m)
-    m.set_defaults(func=balrog_cli.run_merge)
+    m.add_argument("--run", required=True, metavar="DIR", help="a `vldac train` output_dir")
+    m.add_argument("--checkpoint", metavar="NAME",
+                   help="checkpoint folder name (default: the latest)")
+    m.add_argument("--out", required=True, metavar="DIR",
+                   help="new (or empty) folder for the merged model")
+    m.set_defaults(func=_cmd_merge)
 
     p = sub.add_parser("envs", help="list the registered environments")
     p.set_defaults(func=_cmd_envs)

@@ -89,13 +89,14 @@ def _parse(add, argv):
 
 
 def test_merge_and_balrog_command_lines_load_the_runs_models(trained_run, tmp_path, capsys):
+    from vldac.cli import main
     from vldac.eval.balrog import cli
 
-    args = _parse(cli.add_merge_arguments, ["--run", str(trained_run), "--out",
-                                            str(tmp_path / "m"), "--checkpoint", "update_000001"])
-    assert cli.run_merge(args) == 0
+    argv = ["model", "merge", "--run", str(trained_run), "--out", str(tmp_path / "m"),
+            "--checkpoint", "update_000001"]
+    assert main(argv) == 0
     assert json.loads((tmp_path / "m" / MERGE_RECORD).read_text())["checkpoint"] == "update_000001"
-    assert cli.run_merge(args) == 2  # the folder now holds the model: refused, one line
+    assert main(argv) == 2  # the folder now holds the model: refused, one line
     assert "already holds files" in capsys.readouterr().err
 
     tuned = cli._load_model(_parse(cli.add_arguments, ["--run", str(trained_run), "--out", "x"]))

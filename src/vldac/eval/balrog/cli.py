@@ -1,13 +1,8 @@
-"""Command-line front ends: ``vldac balrog`` and ``vldac model merge``.
+"""Command-line front end of ``vldac balrog`` (mounted by :mod:`vldac.cli`).
 
-The main parser (``vldac.cli``) mounts them::
-
-    p = sub.add_parser("balrog", help=...); add_arguments(p); p.set_defaults(func=run)
-    m = msub.add_parser("merge", help=...); add_merge_arguments(m); m.set_defaults(func=run_merge)
-
-Both ``run`` functions return an exit status and report expected failures (unknown env, a
-folder that would be overwritten, a model that cannot be loaded, a missing simulator) in
-one line on stderr with status 2.
+``run`` returns an exit status and reports expected failures (unknown env, a folder that
+would be overwritten, a model that cannot be loaded, a missing simulator) in one line on
+stderr with status 2.
 """
 
 from __future__ import annotations
@@ -23,17 +18,9 @@ MODE_CHOICES = ("image", "language")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``vldac balrog`` options."""
     from vldac.eval.balrog.runner import BALROG_MAX_TOKENS, BALROG_TEMPERATURE
+    from vldac.eval.model_args import add_model_arguments
 
-    who = parser.add_argument_group("model (one of)")
-    who.add_argument("--model", metavar="PATH",
-                     help="hub id, local model folder (e.g. from `vldac model merge`) or "
-                          "tiny:<family>")
-    who.add_argument("--run", metavar="DIR",
-                     help="a `vldac train` output_dir: its adapter is merged in memory")
-    who.add_argument("--checkpoint", metavar="NAME",
-                     help="with --run: checkpoint folder name (default: the latest)")
-    who.add_argument("--base", action="store_true",
-                     help="with --run: the run's untrained base model instead")
+    add_model_arguments(parser)
     parser.add_argument("--envs", nargs="+", metavar="ENV",
                         help="BALROG environments (default: all; worlds without their "
                              "simulator are listed as missing)")
@@ -89,30 +76,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``vldac model merge`` options."""
-    parser.add_argument("--run", required=True, metavar="DIR",
-                        help="a `vldac train` output_dir")
-    parser.add_argument("--checkpoint", metavar="NAME",
-                        help="checkpoint folder name (default: the latest)")
-    parser.add_argument("--out", required=True, metavar="DIR",
-                        help="new (or empty) folder for the merged Hugging Face model")
-
-
 def _load_model(args: argparse.Namespace):
     from vldac.eval.chat import ChatModel
+    from vldac.eval.model_args import check_model_arguments
 
     bounds = {"min_pixels": args.min_pixels, "max_pixels": args.max_pixels,
               "model_generation_config": args.model_generation_config}
-    if bool(args.model) == bool(args.run):
-        raise ValueError("give exactly one of --model PATH or --run DIR.")
+    check_model_arguments(args)
     if args.model:
-        if args.checkpoint or args.base:
-            raise ValueError("--checkpoint and --base go with --run, not --model.")
         return ChatModel(args.model, device=args.device, dtype=args.dtype, **bounds)
     if args.base:
-        if args.checkpoint:
-            raise ValueError("--base evaluates the untrained model; drop --checkpoint.")
         from vldac.models.merge import base_model_dir, run_dtype
 
         return ChatModel(base_model_dir(args.run), device=args.device,
@@ -166,17 +139,4 @@ def run(args: argparse.Namespace) -> int:
     for name, why in summary["missing"].items():
         print(f"  {name}: not run ({why})")
     print(f"results: {out / 'summary.json'}")
-    return 0
-
-
-def run_merge(args: argparse.Namespace) -> int:
-    """Merge a run's adapter into its base model and save it as a Hugging Face folder."""
-    from vldac.errors import ModelLoadError, RunExistsError
-    from vldac.models.merge import merge_checkpoint
-
-    try:
-        out = merge_checkpoint(args.run, args.out, args.checkpoint)
-    except (ValueError, ModelLoadError, RunExistsError, FileNotFoundError) as err:
-        return _fail(err)
-    print(f"merged model: {out}")
     return 0

@@ -23,18 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``vldac lmms`` options."""
     from vldac.eval.lmms import registry
     from vldac.eval.lmms.runner import BACKENDS
+    from vldac.eval.model_args import add_model_arguments
 
-    who = parser.add_argument_group("model (one of)")
-    who.add_argument("--model", metavar="PATH",
-                     help="hub id, local model folder (e.g. from `vldac model merge`) or "
-                          "tiny:<family>")
-    who.add_argument("--run", metavar="DIR",
-                     help="a `vldac train` output_dir: its adapter is merged in memory "
-                          "(backend vldac)")
-    who.add_argument("--checkpoint", metavar="NAME",
-                     help="with --run: checkpoint folder name (default: the latest)")
-    who.add_argument("--base", action="store_true",
-                     help="with --run: the run's untrained base model instead")
+    add_model_arguments(parser, run_note=" (backend vldac)")
     parser.add_argument("--benchmark", required=True, metavar="NAME",
                         help=f"one of: {', '.join(registry.names())}")
     data = parser.add_argument_group("data (one of)")
@@ -62,17 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _model(args: argparse.Namespace):
     """``(model name, loaded ChatModel or None)`` for the chosen model options."""
-    if bool(args.model) == bool(args.run):
-        raise ValueError("give exactly one of --model PATH or --run DIR.")
+    from vldac.eval.model_args import check_model_arguments
+
+    check_model_arguments(args)
     if args.model:
-        if args.checkpoint or args.base:
-            raise ValueError("--checkpoint and --base go with --run, not --model.")
         return args.model, None
     from vldac.models.merge import base_model_dir
 
     if args.base:
-        if args.checkpoint:
-            raise ValueError("--base evaluates the untrained model; drop --checkpoint.")
         return base_model_dir(args.run), None
     if args.backend == "qwen2_vl":
         raise ValueError("the qwen2_vl backend loads a model folder: run `vldac model merge "

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from vldac.eval.balrog.envs import TASKS as BALROG_TASKS
 from vldac.eval.balrog.envs._common import (
     action_list,
     check_options,
@@ -43,16 +44,7 @@ from vldac.eval.balrog.envs._common import (
 )
 from vldac.eval.balrog.envs.nle import OBSERVATION_KEYS, NetHackWorld
 
-TASKS = [
-    "MiniHack-Boxoban-Hard-v0",
-    "MiniHack-Boxoban-Medium-v0",
-    "MiniHack-MazeWalk-9x9-v0",
-    "MiniHack-MazeWalk-15x15-v0",
-    "MiniHack-Corridor-R3-v0",
-    "MiniHack-CorridorBattle-Dark-v0",
-    "MiniHack-Quest-Easy-v0",
-    "MiniHack-Quest-Medium-v0",
-]
+TASKS = BALROG_TASKS["minihack"]
 MINIHACK_KWARGS = {"character": "@", "max_episode_steps": 100, "penalty_step": -0.01,
                    "penalty_time": 0.0, "penalty_mode": "constant", "autopickup": False}  # fmt: skip
 BOXOBAN_ENV_VAR = "VLDAC_BOXOBAN_LEVELS"
