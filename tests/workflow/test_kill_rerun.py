@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(3600)
 # One world, two seeds, one job at a time: seed A finishes, seed B is killed mid-run.
 OVERLAY = {
     "train": {"checkpoint_every": 1},
-    "pipeline": {"train_on": ["colormatch"],
+    "pipeline": {"train_on": ["colormatch"], "benchmarks": {"models": []},
                  "environments": {"colormatch": {"seeds": [0, 1],
                                                  "learner": {"train": {"total_env_steps": 512}}}}},
 }

@@ -290,12 +290,10 @@ def benchmark_runs():
 def benchmark_path(benchmark, variant, model, kind="result"):
     """Where a benchmark job's result (`.json`) or provenance manifest goes."""
     if kind == "provenance":
-        name = "-".join(filter(None, [benchmark, variant, model]))
+        name = f"{benchmark}-{variant}-{model}" if variant else f"{benchmark}-{model}"
         return f"results/provenance/benchmarks/{name}.json"
-    return (
-        "/".join(filter(None, ["results/benchmarks", benchmark, variant, model]))
-        + ".json"
-    )
+    folder = f"{benchmark}/{variant}" if variant else benchmark
+    return f"results/benchmarks/{folder}/{model}.json"
 
 
 def benchmark_model_input(wildcards):
