@@ -2,7 +2,7 @@
 # (in-domain, then the downstream benchmarks) -> tables -> report, in the paper's order (one
 # rule file per stage in workflow/rules/).
 #
-#   snakemake --profile profiles/small     # the whole DAG on the tiny model, CPU, ~10 min
+#   snakemake --profile profiles/small     # the whole DAG on the tiny model, CPU, ~7 min
 #   snakemake --profile profiles/default   # the paper-scale experiment in config.yaml (GPU)
 #   snakemake --profile profiles/small --report report.html
 #
