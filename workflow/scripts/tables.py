@@ -78,5 +78,8 @@ Path(sm.output.dvc_eval).write_text(json.dumps(metrics_eval, indent=2) + "\n")
 Path(sm.output.dvc_train).write_text(json.dumps(metrics_train, indent=2) + "\n")
 Path(sm.output.dvc_benchmarks).write_text(
     json.dumps(benchmark_metrics(results), indent=2) + "\n")
+with open(sm.log[0], "w") as log:
+    print(f"{len(runs)} training runs, {len(evals)} evaluations, {len(results)} benchmark "
+          f"runs -> {', '.join(sorted(paths))}", file=log)
 write_manifest(sm.output.provenance, job=sm.rule,
                extra={"runs": len(runs), "evals": len(evals), "benchmarks": len(results)})
