@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from vldac.config import ConfigError
-    from vldac.errors import ModelLoadError, RunExistsError
+    from vldac.errors import ModelLoadError, RunExistsError, missing_package_message
 
     try:
         status = args.func(args)
@@ -210,8 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vldac: error: {err}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as err:
-        print(f"vldac: error: missing package {err.name!r}; install the extra that provides it "
-              "(e.g. pip install -e '.[gymcards]').", file=sys.stderr)
+        print(f"vldac: error: {missing_package_message(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("vldac: interrupted; continue a training run with --resume", file=sys.stderr)

@@ -107,7 +107,10 @@ def _env_options(args: argparse.Namespace) -> dict[str, dict[str, str]]:
 
 
 def _fail(err: Exception) -> int:
-    print(f"vldac: error: {err}", file=sys.stderr)
+    from vldac.errors import missing_package_message
+
+    message = missing_package_message(err) if isinstance(err, ModuleNotFoundError) else err
+    print(f"vldac: error: {message}", file=sys.stderr)
     return 2
 
 

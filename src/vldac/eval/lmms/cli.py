@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate and print the headline scores and where metrics.json is."""
     from pathlib import Path
 
-    from vldac.errors import ModelLoadError, RunExistsError
+    from vldac.errors import ModelLoadError, RunExistsError, missing_package_message
     from vldac.eval.lmms.runner import BackendUnavailable, LmmsEvalError, run_lmms
 
     try:
@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
                            max_new_tokens=args.max_new_tokens)
     except (ValueError, ImportError, FileNotFoundError, FileExistsError, ModelLoadError,
             RunExistsError, LmmsEvalError, BackendUnavailable) as err:
-        print(f"vldac: error: {err}", file=sys.stderr)
+        message = missing_package_message(err) if isinstance(err, ModuleNotFoundError) else err
+        print(f"vldac: error: {message}", file=sys.stderr)
         return 2
     print(f"{metrics['benchmark']} ({metrics['backend']}) {metrics['model']}"
           + (" [fixture: numbers mean nothing]" if metrics["fixture"] else ""))
