@@ -16,7 +16,7 @@ rule merge_adapter:
     log:
         "results/logs/benchmarks/merge/{env}-seed{seed}.log",
     container:
-        config["pipeline"]["containers"]["images"]["eval"]
+        EVAL_IMAGE
     threads: 2
     resources:
         mem_mb=lambda wc: 48000 if benchmark_model_uses_gpu() else 4000,
@@ -33,7 +33,7 @@ rule benchmark_fixture:
     log:
         "results/logs/benchmarks/fixtures/{benchmark}.log",
     container:
-        config["pipeline"]["containers"]["images"]["eval"]
+        EVAL_IMAGE
     threads: 1
     resources:
         mem_mb=2000,
@@ -50,7 +50,7 @@ rule textworld_games:
     log:
         "results/logs/balrog/tw_games.log",
     container:
-        config["pipeline"]["containers"]["images"]["eval"]
+        EVAL_IMAGE
     threads: 1
     resources:
         mem_mb=4000,
@@ -70,7 +70,7 @@ rule boxoban_fixture:
     log:
         "results/logs/balrog/boxoban_fixture.log",
     container:
-        config["pipeline"]["containers"]["images"]["eval"]
+        EVAL_IMAGE
     threads: 1
     resources:
         mem_mb=1000,
@@ -92,7 +92,7 @@ rule balrog:
     log:
         "results/logs/benchmarks/balrog/{variant}/{model}.log",
     container:
-        config["pipeline"]["containers"]["images"]["eval"]
+        EVAL_IMAGE
     threads: 2
     resources:
         mem_mb=lambda wc: 48000 if benchmark_model_uses_gpu() else 6000,
@@ -124,7 +124,7 @@ rule lmms_benchmark:
     log:
         "results/logs/benchmarks/{benchmark}/{model}.log",
     container:
-        config["pipeline"]["containers"]["images"]["eval"]
+        EVAL_IMAGE
     threads: 2
     resources:
         mem_mb=lambda wc: 48000 if benchmark_model_uses_gpu() else 6000,

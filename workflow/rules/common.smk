@@ -603,6 +603,8 @@ validate_experiment(config)
 # The image of the DAG's own bookkeeping jobs (export, tables, report): the core package and
 # matplotlib.
 REPORT_IMAGE = config["pipeline"]["containers"]["images"]["report"]
+# The benchmark jobs' image: BALROG's worlds and lmms-eval (containers/eval).
+EVAL_IMAGE = config["pipeline"]["containers"]["images"]["eval"]
 
 
 wildcard_constraints:
