@@ -93,3 +93,14 @@ def test_workflow_python_is_ruff_clean():
                           text=True)
     assert done.returncode == 0, done.stdout
 
+
+
+def test_balrog_data_jobs_follow_the_worlds_and_tasks_chosen(repo):
+    (repo / "few.yaml").write_text(yaml.safe_dump(
+        {"pipeline": {"benchmarks": {"balrog": {"envs": ["babyai", "crafter"]}}}}))
+    plan = snakemake(repo, "-n", "--quiet", "rules", "--configfile", "few.yaml").stdout
+    assert "textworld_games" not in plan and re.search(r"^balrog\s+\d+$", plan, re.M), plan
+    (repo / "tw.yaml").write_text(yaml.safe_dump({"pipeline": {"benchmarks": {"balrog": {
+        "envs": ["textworld"], "tasks": ["coin_collector"]}}}}))
+    plan = snakemake(repo, "-n", "--quiet", "rules", "--configfile", "tw.yaml").stdout
+    assert re.search(r"^textworld_games\s+1$", plan, re.M), plan

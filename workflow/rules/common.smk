@@ -249,7 +249,7 @@ def balrog_tasks(env=None):
     from vldac.eval.balrog.envs import TASKS
 
     balrog = benchmarks_cfg().get("balrog") or {}
-    envs = [env] if env else balrog.get("envs", [])
+    envs = [e for e in balrog.get("envs", []) if env is None or e == env]
     chosen = balrog.get("tasks")
     return [t for e in envs for t in TASKS[e] if chosen is None or t in chosen]
 
