@@ -25,3 +25,9 @@ def small_config(tmp_path, **sections):
 @pytest.fixture
 def make_config(tmp_path):
     return lambda **sections: small_config(tmp_path, **sections)
+
+
+@pytest.fixture(scope="session")
+def config_factory():
+    """:func:`small_config` itself, for fixtures of a wider scope than one test."""
+    return small_config

@@ -6,7 +6,6 @@ import pytest
 import torch
 from PIL import Image
 
-from vldac.config import from_dict
 from vldac.errors import RunExistsError
 from vldac.eval.in_domain import load_run_policy
 from vldac.models.loading import resolve_model_path
@@ -15,21 +14,9 @@ from vldac.train import train
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
+def trained_run(tmp_path_factory, config_factory):
     """Two PPO updates of the tiny Qwen2-VL on NumberLine (a few seconds)."""
-    cfg = from_dict({
-        "seed": 1,
-        "output_dir": str(tmp_path_factory.mktemp("merge") / "run"),
-        "model": {"path": "tiny:qwen2_vl", "value_head": [32],
-                  "lora": {"r": 4, "alpha": 8, "dropout": 0.0}},
-        "env": {"name": "gym_cards/NumberLine-v0", "num_envs": 4, "num_workers": 0},
-        "rollout": {"steps_per_env": 3, "max_new_tokens": 6},
-        "algo": {"warmup_updates": 1},
-        "train": {"total_env_steps": 24, "lr": 1e-2, "end_lr": 1e-3, "mini_batch_size": 4,
-                  "grad_accum_steps": 1, "checkpoint_every": 1},
-        "log": {"dvclive": False, "progress": False},
-    })
-    return train(cfg).output_dir
+    return train(config_factory(tmp_path_factory.mktemp("merge"))).output_dir
 
 
 def _batch(policy):
