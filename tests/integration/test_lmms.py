@@ -120,6 +120,17 @@ def test_model_class_sends_lmms_evals_prompt_and_the_sampled_frames(tmp_path):
     assert metrics["scores"]["route_planning"] == 0.0
 
 
+def test_a_max_new_tokens_cap_reaches_the_model_and_is_recorded(tmp_path):
+    chat = RecordingChat()
+    metrics = run_lmms("recording", "vsi_bench_route_planning", out_dir=tmp_path / "out",
+                       fixture=True, chat_model=chat, max_new_tokens=5)
+    ((_, max_new_tokens, _),) = chat.calls
+    assert max_new_tokens == 5 and metrics["settings"]["max_new_tokens_cap"] == 5
+    with pytest.raises(ValueError, match="needs the vldac backend"):
+        run_lmms("recording", "vsi_bench_route_planning", out_dir=tmp_path / "other",
+                 fixture=True, lm=Oracle(), max_new_tokens=5)
+
+
 def test_video_frames_are_sampled_uniformly(tmp_path):
     import decord
     import numpy as np
