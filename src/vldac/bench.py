@@ -1,16 +1,17 @@
 """``vldac bench train``: end-to-end training throughput on the tiny reference model.
 
 Settings of the comparison (NumberLine, one 300x300 frame = 121 image tokens, 32 new tokens
-every step, 32 env steps per update, 4 PPO epochs, the paper's 3072-2048 value head):
+every step, 32 env steps per update, 4 PPO epochs, the paper's 3072-2048 value head and LoRA
+dropout 0.1):
 
 - ``vldac``:    this package's loop: N envs in worker processes, one batched generate per
                 step (value from the prompt pass), one batched reference forward, padded
                 mini-batches in the update.
-- ``official``: the official loop's structure rebuilt from the same components: one env,
-                the processor run twice per step, batch-1 generation, a policy re-forward
-                for old log-probs and the value, a separate reference forward, and a PPO
-                update at micro-batch 1. Same model, same settings, same machine; it is a
-                re-creation of the official code's work pattern, not the official code.
+- ``official``: the work pattern of the official code (corl-team/VL-DAC, read at commit a3a5457) rebuilt
+                from this package's components; what it does per step and per update, and
+                the file each fact comes from, is in :func:`_run_official`. Same model,
+                same settings, same machine; it is a re-creation, not the official code
+                (which needs DeepSpeed and a GPU).
 
 Generation runs to the full 32 tokens in both (EOS suppressed) so that both do equal work.
 Reported: env steps/s for rollout, update and in total, generated tokens/s, peak RSS;
@@ -19,6 +20,7 @@ medians over repeats.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import statistics
@@ -36,9 +38,10 @@ PPO_EPOCHS = 4
 def _config(num_envs: int, mini_batch: int, model_path: str):
     from vldac.config import from_dict
 
+    mini_batch = min(mini_batch, STEPS_PER_UPDATE)
     return from_dict({
         "model": {"path": model_path, "value_head": [3072, 2048], "dtype": "float32",
-                  "lora": {"dropout": 0.0}},
+                  "lora": {"dropout": 0.1}},
         "env": {"name": "gym_cards/NumberLine-v0", "num_envs": num_envs,
                 "num_workers": min(2, num_envs)},
         "rollout": {"steps_per_env": STEPS_PER_UPDATE // num_envs,
@@ -73,10 +76,47 @@ def _run_vldac(policy, cfg, updates: int) -> list[tuple[float, float, int]]:
     return out
 
 
+def _official_forward(policy, batch, response_ids, *, grad: bool):
+    """``model_evaluate`` (interface.py): one forward over prompt + response with every
+    hidden state returned, a full-vocabulary fp32 log-softmax over every position, then a
+    gather of the response tokens; V(s) from the detached last-layer state at the last
+    prompt token. Runs with grad enabled where the official code does not disable it."""
+    inputs = policy.family.with_response(batch, response_ids, torch.ones_like(response_ids))
+    P, L = batch["input_ids"].shape[1], response_ids.shape[1]
+    with contextlib.nullcontext() if grad else torch.no_grad():
+        out = policy.hf_model(**inputs, output_hidden_states=True)
+        logp = out.logits.float().log_softmax(-1)[:, P - 1:P + L - 1]
+        logp = logp.gather(-1, response_ids[..., None]).squeeze(-1)
+        values = policy.value_head(out.hidden_states[-1][:, P - 1].detach())
+    return logp, values
+
+
 def _run_official(policy, cfg, updates: int) -> list[tuple[float, float, int]]:
-    """The official loop's work pattern (see module docstring), with our components."""
+    """The official loop's work pattern, with this package's components (file references
+    are to corl-team/VL-DAC).
+
+    Per env step, all at batch 1:
+      - ``model.py:VLMPolicy.process_obs`` runs the HF processor (no fast path);
+      - ``interface.py:model_generate``: generate (vision tower in the prefill);
+      - ``interface.py:model_evaluate``: a policy re-forward over prompt + response, with
+        grad enabled (it runs after the inference-mode block), every hidden state returned,
+        a full-vocabulary log-softmax, and V(s_t) from the same pass;
+      - ``model.py:get_reference_model_logits``: the processor again, then the same forward
+        with the adapters disabled.
+    ``algo/ppo.py:PPO.update`` calls ``train()`` and nothing calls ``eval()``, so after the
+    first update the rollouts run in train mode, LoRA dropout on. After the rollout,
+    ``get_value`` runs the processor and a prompt forward for V(s_T). In the update every
+    sample of every epoch runs the processor and one forward (log-probs and value).
+
+    Departures, all in the official loop's favour: one optimiser step per epoch, as in our
+    loop (the gymcards config steps every 2 samples); no bf16 casts, no deep copies of the
+    stored conversations, no unused generate outputs (scores, hidden states).
+    """
     from vldac.algo import step_gae, vldac_loss
     from vldac.envs import make
+
+    def processor(o):  # model.py:process_obs, the HF processor path (no fast path)
+        return policy.collate([policy.encode(o.images, o.text, fast=False)])
 
     env = make(cfg.env.name)
     obs = env.reset(0)
@@ -84,33 +124,34 @@ def _run_official(policy, cfg, updates: int) -> list[tuple[float, float, int]]:
     out = []
     for _ in range(updates):
         t0 = time.perf_counter()
-        policy.eval()
         steps, rewards, values, dones, tokens = [], [], [], [], 0
         for _ in range(STEPS_PER_UPDATE):
-            # the official code runs the HF processor, twice per step
-            policy.encode(obs.images, obs.text, fast=False)
-            batch = policy.collate([policy.encode(obs.images, obs.text, fast=False)])
+            batch = processor(obs)
             gen = policy.generate(batch, NEW_TOKENS, 1.0, min_new_tokens=NEW_TOKENS)
-            with torch.no_grad():  # re-forward for old log-probs + value, then the reference
-                scored = policy.score(batch, gen.response_ids, gen.response_mask)
-                ref = policy.reference_logprobs(batch, gen.response_ids, gen.response_mask, 1.0)
+            old, value = _official_forward(policy, batch, gen.response_ids, grad=True)
+            old, value = old.detach(), value.detach()
+            with policy.model.disable_adapter():
+                ref, _ = _official_forward(policy, processor(obs), gen.response_ids, grad=False)
             tokens += int(gen.response_mask.sum())
             res = env.step(gen.texts[0])
-            steps.append((batch, gen.response_ids, gen.response_mask, scored.logprobs, ref))
+            steps.append((obs, gen.response_ids, gen.response_mask, old, ref))
             rewards.append(res.reward)
-            values.append(float(scored.values[0]))
+            values.append(float(value[0]))
             dones.append(res.terminated or res.truncated)
             obs = env.reset(len(rewards)) if dones[-1] else res.observation
+        _, last_value = _official_forward(policy, processor(obs), gen.response_ids[:, :0],
+                                          grad=True)  # get_value: a prompt-only forward
         t1 = time.perf_counter()
         r, v = torch.tensor(rewards)[:, None], torch.tensor(values)[:, None]
         d = torch.tensor(dones)[:, None]
-        adv, ret = step_gae(r, v, v[-1], d, torch.zeros_like(d), 0.99, 0.95)
+        adv, ret = step_gae(r, v, last_value.detach().float(), d, torch.zeros_like(d),
+                            0.99, 0.95)
         policy.train()
         for _epoch in range(PPO_EPOCHS):
             for i in torch.randperm(STEPS_PER_UPDATE).tolist():
-                batch, resp, mask, old, ref = steps[i]
-                s = policy.score(batch, resp, mask)
-                loss, _ = vldac_loss(s.logprobs, old, ref, mask, adv[i], s.values, v[i], ret[i],
+                step_obs, resp, mask, old, ref = steps[i]
+                logp, value = _official_forward(policy, processor(step_obs), resp, grad=True)
+                loss, _ = vldac_loss(logp, old, ref, mask, adv[i], value, v[i], ret[i],
                                      clip_eps=0.1, value_clip_eps=0.1, kl_coef=0.05,
                                      value_coef=0.15)
                 (loss / STEPS_PER_UPDATE).backward()

@@ -11,6 +11,7 @@ import torch
 
 from vldac.config import ModelConfig
 from vldac.errors import ModelLoadError
+from vldac.models.dropout import use_fast_lora_dropout
 from vldac.models.families import FAMILIES, family_of
 from vldac.models.policy import VLMPolicy
 from vldac.models.value_head import ValueHead
@@ -112,6 +113,7 @@ def load_policy(cfg: ModelConfig, seed: int = 0) -> VLMPolicy:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = get_peft_model(model, lora)
+        use_fast_lora_dropout(model)
         value_head = ValueHead(_hidden_size(hf_config), cfg.value_head).to(device)
     policy = VLMPolicy(model, processor, family, value_head, device, cfg.logprob_chunk)
     policy.eval()
