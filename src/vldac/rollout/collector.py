@@ -84,13 +84,20 @@ def _with_features(prompts: list[dict], batch: dict, policy: VLMPolicy) -> list[
 
 
 class RolloutCollector:
-    """Runs the policy in ``vec_env`` and keeps episode statistics across rollouts."""
+    """Runs the policy in ``vec_env`` and keeps episode statistics across rollouts.
+
+    ``env_offset`` shifts the env indices that episode seeds are drawn with (see
+    :func:`episode_seed`); 0 for a single process.
+    """
 
     def __init__(self, policy: VLMPolicy, vec_env: VectorEnv, *, seed: int, history: int,
                  max_new_tokens: int, temperature: float, do_sample: bool, stats_window: int,
-                 value_batch_size: int = 32):
+                 value_batch_size: int = 32, env_offset: int = 0):
         self.policy, self.vec_env = policy, vec_env
         self.seed, self.history = seed, history
+        # Global index of this collector's first env: rank r of a data-parallel run holds
+        # envs r*N .. r*N+N-1, so no two ranks ever play the same episode seed.
+        self.env_offset = env_offset
         self.gen_kwargs = dict(max_new_tokens=max_new_tokens, temperature=temperature,
                                do_sample=do_sample)
         self.value_batch_size = value_batch_size
@@ -107,7 +114,7 @@ class RolloutCollector:
             for i in pending:
                 slot = self.slots[i]
                 slot.episode += 1
-                seeds[i] = episode_seed(self.seed, i, slot.episode)
+                seeds[i] = episode_seed(self.seed, self.env_offset + i, slot.episode)
             observations, crashed = self.vec_env.reset(seeds)
             for i, obs in observations.items():
                 self.slots[i].begin(seeds[i], obs, self.history)

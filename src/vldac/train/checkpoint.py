@@ -4,7 +4,11 @@ A checkpoint is a folder ``checkpoints/update_000010/`` holding
   adapter/              the LoRA adapter in peft's format (loadable on its own downstream),
   value_head.safetensors
   trainer_state.pt      optimiser, scheduler, RNG states, counters, env replay logs,
-                        metric history.
+                        metric history, and ``world_size``: the number of data-parallel
+                        processes that wrote it (absent in older checkpoints = 1). With
+                        more than one, ``ranks[r]`` holds rank r's env replay logs, RNG
+                        states and weights digest; the top-level ``collector`` / ``rng``
+                        are rank 0's.
 It is written under a temporary name and renamed into place, then ``checkpoints/latest``
 is replaced atomically: a run killed mid-write leaves the previous checkpoint intact.
 """
@@ -68,6 +72,13 @@ def latest_checkpoint(root: Path) -> Path | None:
         return None
     path = root / pointer.read_text().strip()
     return path if (path / "trainer_state.pt").is_file() else None
+
+
+def checkpoint_world_size(path: Path) -> int:
+    """How many training processes wrote checkpoint ``path`` (memory-mapped: cheap)."""
+    state = torch.load(path / "trainer_state.pt", map_location="cpu", weights_only=False,
+                       mmap=True)
+    return int(state.get("world_size", 1))
 
 
 def load_checkpoint(path: Path, policy: VLMPolicy) -> dict[str, Any]:

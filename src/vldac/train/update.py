@@ -1,4 +1,11 @@
-"""Stages 2 and 3 of an update: advantages over env steps, then the PPO epochs."""
+"""Stages 2 and 3 of an update: advantages over env steps, then the PPO epochs.
+
+Both take a :class:`~vldac.train.distributed.World`; alone (the default) they are the
+single-process computation. Across K ranks (see :mod:`vldac.train.distributed`) GAE stays
+per env, advantage normalisation and the rollout diagnostics use the moments of all ranks'
+valid steps, and each optimiser step sums the ranks' gradients of one accumulation group
+normalised by the group's global token and sample counts.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +19,19 @@ from vldac.algo import explained_variance, normalize_advantages, step_gae, vldac
 from vldac.config import AlgoConfig, TrainConfig
 from vldac.models.policy import VLMPolicy
 from vldac.rollout.buffer import Rollout, pad_right
+from vldac.train.distributed import World, masked_moments, sum_gradients
+
+SINGLE = World()
 
 
-def compute_advantages(rollout: Rollout, algo: AlgoConfig) -> dict[str, float]:
+def compute_advantages(rollout: Rollout, algo: AlgoConfig,
+                       world: World = SINGLE) -> dict[str, float]:
     """Fill ``rollout.advantages`` / ``returns`` (GAE over env steps) and normalise."""
     advantages, returns = step_gae(rollout.rewards, rollout.values, rollout.bootstrap_values,
                                    rollout.terminated, rollout.truncated, algo.gamma, algo.lam,
                                    algo.truncation)
+    if world.distributed:
+        return _global_advantages(rollout, advantages, returns, algo, world)
     raw_std = float(advantages[rollout.valid].std()) if rollout.valid.sum() > 1 else 0.0
     if algo.normalize_advantages:
         advantages = normalize_advantages(advantages, rollout.valid)
@@ -27,6 +40,33 @@ def compute_advantages(rollout: Rollout, algo: AlgoConfig) -> dict[str, float]:
             "advantage_std": raw_std,
             "value_mean": float(rollout.values[rollout.valid].mean()),
             "return_mean": float(returns[rollout.valid].mean())}
+
+
+def _global_advantages(rollout: Rollout, advantages: torch.Tensor, returns: torch.Tensor,
+                       algo: AlgoConfig, world: World) -> dict[str, float]:
+    """:func:`compute_advantages` over K ranks: every statistic is that of the union of the
+    ranks' valid steps (n, mean, var from :func:`masked_moments`),
+
+        A <- (A - mean_A) / (std_A + 1e-8),   EV = 1 - Var(R - V) / Var(R),
+
+    so K ranks x N envs normalise like one process with K*N envs.
+    """
+    valid = rollout.valid
+    n, mean, var = masked_moments(advantages, valid, world)
+    raw_std = math.sqrt(var) if n > 1 else 0.0
+    if algo.normalize_advantages:
+        std = math.sqrt(var) if n > 1 else 1.0  # one sample: centre it, as alone
+        advantages = torch.where(valid, (advantages - mean) / (std + 1e-8),
+                                 torch.zeros_like(advantages))
+    rollout.advantages, rollout.returns = advantages, returns
+    _, return_mean, var_r = masked_moments(returns, valid, world)
+    _, _, var_e = masked_moments(returns - rollout.values, valid, world)
+    _, value_mean, _ = masked_moments(rollout.values, valid, world)
+    nan = float("nan")
+    return {"explained_variance": 1.0 - var_e / var_r if var_r > 0 else nan,
+            "advantage_std": raw_std,
+            "value_mean": value_mean if n else nan,
+            "return_mean": return_mean if n else nan}
 
 
 def _minibatch(policy: VLMPolicy, rollout: Rollout, idx: list[int]):
@@ -63,7 +103,7 @@ def _head_backward(policy: VLMPolicy, inputs: list[torch.Tensor],
 
 def ppo_update(policy: VLMPolicy, optimizer: torch.optim.Optimizer, scheduler,
                rollout: Rollout, algo: AlgoConfig, train: TrainConfig, temperature: float,
-               policy_frozen: bool) -> dict[str, float]:
+               policy_frozen: bool, world: World = SINGLE) -> dict[str, float]:
     """``ppo_epochs`` passes over the rollout in shuffled mini-batches.
 
     Each optimiser step accumulates ``grad_accum_steps`` mini-batches of ``mini_batch_size``
@@ -71,6 +111,12 @@ def ppo_update(policy: VLMPolicy, optimizer: torch.optim.Optimizer, scheduler,
     accumulation group, so the step equals one on the group as a single batch. During the
     value warm-up (``policy_frozen``) the loss is the value term alone and only the value
     head receives gradient.
+
+    Across K ranks the group is the union of the ranks' groups (K x mini_batch_size x
+    grad_accum_steps samples): the normalisers are its global counts, the gradients are
+    summed over ranks before clipping, and the number of groups per epoch is the largest
+    over ranks (a rank whose samples ran out contributes zero gradient), so every rank
+    takes the same optimiser steps. The returned metrics are over all ranks.
     """
     policy.train()
     sums: dict[str, float] = defaultdict(float)
@@ -78,11 +124,18 @@ def ppo_update(policy: VLMPolicy, optimizer: torch.optim.Optimizer, scheduler,
     valid = rollout.valid_indices()
     group = train.mini_batch_size * train.grad_accum_steps
     params = policy.trainable_parameters()
+    n_groups = -(-valid.numel() // group)
+    if world.distributed:
+        n_groups = int(world.all_reduce_max(float(n_groups)))
     for _epoch in range(train.ppo_epochs):
         order = valid[torch.randperm(valid.numel())].tolist()
-        for g_start in range(0, len(order), group):
-            group_idx = order[g_start:g_start + group]
-            token_total = float(sum(rollout.samples[i].response_ids.numel() for i in group_idx))
+        groups = [order[g * group:(g + 1) * group] for g in range(n_groups)]
+        # [tokens, samples] of each group, summed over ranks: the loss normalisers
+        totals = torch.tensor([[float(sum(rollout.samples[i].response_ids.numel() for i in g)),
+                                float(len(g))] for g in groups], dtype=torch.float64)
+        if world.distributed and n_groups:
+            totals = world.all_reduce_sum(totals)
+        for group_idx, (token_total, sample_total) in zip(groups, totals.tolist(), strict=True):
             optimizer.zero_grad(set_to_none=True)
             head_inputs, head_grads = [], []
             for m_start in range(0, len(group_idx), train.mini_batch_size):
@@ -100,7 +153,7 @@ def ppo_update(policy: VLMPolicy, optimizer: torch.optim.Optimizer, scheduler,
                     kl_coef=algo.kl_coef, value_coef=algo.value_coef,
                     entropy_coef=algo.entropy_coef, entropy=scores.entropy,
                     policy_frozen=policy_frozen, token_normalizer=max(token_total, 1.0),
-                    sample_normalizer=float(len(group_idx)))
+                    sample_normalizer=sample_total)
                 loss.backward()
                 if values.grad is not None:
                     head_inputs.append(scores.value_inputs)
@@ -110,6 +163,7 @@ def ppo_update(policy: VLMPolicy, optimizer: torch.optim.Optimizer, scheduler,
                     sums[key] += value
                     counts[key] += 1
             _head_backward(policy, head_inputs, head_grads)
+            sum_gradients(params, world)  # K ranks: sum_r grad_r; alone: nothing
             if train.max_grad_norm is not None:
                 norm = torch.nn.utils.clip_grad_norm_(params, train.max_grad_norm)
             else:
@@ -124,5 +178,28 @@ def ppo_update(policy: VLMPolicy, optimizer: torch.optim.Optimizer, scheduler,
             optimizer.step()
             scheduler.step()
     policy.eval()
+    if world.distributed:
+        return _merge_update_metrics(world.all_gather_object((dict(sums), dict(counts))))
     out = {k: sums[k] / max(counts[k], 1) for k in sums}
+    return out
+
+
+def _merge_update_metrics(per_rank: list[tuple[dict, dict]]) -> dict[str, float]:
+    """The metrics of :func:`ppo_update` over all ranks, from each rank's (sums, counts).
+
+    loss/total: the group loss is the sum of the ranks' parts, averaged over the (common)
+    number of groups; grad_norm: the same on every rank (summed gradients), taken from
+    rank 0; every diagnostic: the mean over all ranks' micro-batches.
+    """
+    sums0, counts0 = per_rank[0]
+    keys = sorted({k for sums, _ in per_rank for k in sums})
+    out = {}
+    for key in keys:
+        total = sum(sums.get(key, 0.0) for sums, _ in per_rank)
+        if key == "loss/total":
+            out[key] = total / max(counts0.get(key, 0), 1)
+        elif key == "grad_norm":
+            out[key] = sums0[key] / max(counts0[key], 1)
+        else:
+            out[key] = total / max(sum(counts.get(key, 0) for _, counts in per_rank), 1)
     return out
