@@ -15,6 +15,7 @@ be overwritten, a missing extra) end with one sentence on stderr and exit status
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
     from vldac.train import train
 
     result = train(cfg, resume=args.resume)
+    if os.environ.get("RANK", "0") != "0":
+        return  # under torchrun, rank 0 reports for the run
     final = result.final
     print(f"finished {final.get('update', 0)} updates, {final.get('env_steps', 0)} env steps; "
           f"success rate {final.get('rollout/success_rate', float('nan')):.3f}")

@@ -104,3 +104,11 @@ def test_balrog_data_jobs_follow_the_worlds_and_tasks_chosen(repo):
         "envs": ["textworld"], "tasks": ["coin_collector"]}}}}))
     plan = snakemake(repo, "-n", "--quiet", "rules", "--configfile", "tw.yaml").stdout
     assert re.search(r"^textworld_games\s+1$", plan, re.M), plan
+
+
+def test_train_processes_gives_each_training_job_one_gpu_per_process(repo):
+    (repo / "ddp.yaml").write_text(yaml.safe_dump({"pipeline": {"train_processes": 4}}))
+    plan = snakemake(repo, "-n", "--configfile", "ddp.yaml", "--forcerun", "train", "--",
+                     "results/train/hallway/seed0/done.json").stdout
+    job = plan[plan.index("rule train:"):]
+    assert re.search(r"resources: .*\bgpu=4\b", job), job

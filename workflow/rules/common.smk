@@ -161,8 +161,14 @@ def uses_gpu(env):
     return not str(path).startswith("tiny:")
 
 
+def train_processes(wildcards):
+    """Data-parallel processes of one training run (torchrun when more than one)."""
+    return int(config["pipeline"].get("train_processes", 1))
+
+
 def gpu_of(wildcards):
-    return 1 if uses_gpu(wildcards.env) else 0
+    """GPUs of a training job: one per process; none for the tiny CPU models."""
+    return train_processes(wildcards) if uses_gpu(wildcards.env) else 0
 
 
 def checkpoint_of(wildcards):

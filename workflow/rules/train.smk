@@ -24,5 +24,6 @@ rule train:
     params:
         config=lambda wc: learner_config(wc.env, wc.seed),
         run_dir=lambda wc: run_dir(wc.env, wc.seed),
+        processes=train_processes,
     script:
         "../scripts/train.py"

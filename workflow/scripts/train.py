@@ -15,6 +15,7 @@ import yaml
 
 from vldac.report.curves import write_curve_csv
 from vldac.report.provenance import write_manifest
+from vldac.train.distributed import launch_command
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 run_dir = Path(sm.params.run_dir)
@@ -22,7 +23,8 @@ config_file = run_dir.with_name(run_dir.name + ".yaml")  # beside the run, never
 config_file.parent.mkdir(parents=True, exist_ok=True)
 config_file.write_text(yaml.safe_dump(sm.params.config, sort_keys=False))
 
-cmd = [sys.executable, "-m", "vldac.cli", "train", "--config", str(config_file)]
+# One process, or torchrun's data-parallel processes (pipeline.train_processes).
+cmd = launch_command(int(sm.params.processes), ["train", "--config", str(config_file)])
 with open(sm.log[0], "a") as log:
     if (run_dir / "checkpoints" / "latest").is_file():
         cmd.append("--resume")  # an earlier attempt was killed: continue from its checkpoint

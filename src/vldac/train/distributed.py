@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -204,3 +205,13 @@ def assert_identical(params: list[torch.Tensor], world: World, when: str) -> Non
     if not torch.equal(both[: sums.numel()], -both[sums.numel():]):
         raise RuntimeError(f"the ranks' trainable weights differ {when}; every rank must "
                            "load the same model with the same seed.")
+
+
+# -- launching ----------------------------------------------------------------------------------
+def launch_command(processes: int, args: list[str]) -> list[str]:
+    """The command that runs ``vldac <args>`` as ``processes`` data-parallel processes on
+    this machine: torchrun's module form (no console script needed), or plain
+    ``python -m vldac`` for one process."""
+    launcher = (["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}"]
+                if processes > 1 else [])
+    return [sys.executable, *launcher, "-m", "vldac", *args]
