@@ -36,7 +36,8 @@ class LoraConfig:
     alpha: int = 32
     """LoRA scaling alpha (paper code: 32)."""
     dropout: float = 0.1
-    """LoRA dropout, active during updates only (rollouts run in eval mode) (paper: 0.1)."""
+    """LoRA dropout, active during updates only (rollouts run in eval mode) (paper: 0.1).
+    On CPU, p is rounded to a multiple of 2^-16 (:mod:`vldac.models.dropout`)."""
     targets: list[str] = field(default_factory=lambda: [
         "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
     """Short names of the language-model linear layers that get adapters (vision tower never)."""
