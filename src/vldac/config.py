@@ -97,6 +97,16 @@ class RolloutConfig:
 
 @dataclass
 class AlgoConfig:
+    name: Literal["vldac", "rl4vlm", "loop"] = "vldac"
+    """The algorithm: vldac (the paper's method) or one of the paper's baselines, rl4vlm
+    (sequence-level PPO: one ratio per step, thoughts weighted by thought_weight) or loop
+    (leave-one-out PPO without a critic, over groups of group_size episodes from one start)."""
+    thought_weight: float = 0.35
+    """rl4vlm: lambda, the weight of the thought tokens' log-probs (paper Table 1: 0.35, 0.5)."""
+    group_size: int = 4
+    """loop: episodes played from the same start (same seed) per group (not in the paper)."""
+    value_stop_grad: bool = True
+    """Detach the value head's input (VL-DAC: yes; RL4VLM trains the backbone with it too)."""
     gamma: float = 1.0
     """Discount over environment steps (paper: EZPoints 1; MiniWorld {0.99, 1})."""
     lam: float = 1.0
@@ -181,7 +191,7 @@ class Config:
 _POSITIVE = {"env.num_envs", "env.history", "rollout.steps_per_env", "rollout.max_new_tokens",
              "train.total_env_steps", "train.ppo_epochs", "train.mini_batch_size",
              "train.grad_accum_steps", "train.checkpoint_every", "train.eval_episodes",
-             "model.lora.r", "model.lora.alpha", "model.logprob_chunk"}
+             "model.lora.r", "model.lora.alpha", "model.logprob_chunk", "algo.group_size"}
 _UNIT_INTERVAL = {"algo.gamma", "algo.lam"}
 
 
@@ -272,11 +282,20 @@ def _validate_ranges(cfg: Config) -> None:
         ("train.lr", flat["train.lr"] > 0, "a positive number"),
         ("train.end_lr", 0 <= flat["train.end_lr"] <= flat["train.lr"], "a number in [0, train.lr]"),
         ("algo.warmup_updates", flat["algo.warmup_updates"] >= 0, "a non-negative integer"),
+        ("algo.thought_weight", flat["algo.thought_weight"] >= 0, "a non-negative number"),
+        ("algo.group_size", flat["algo.group_size"] >= 2 or flat["algo.name"] != "loop",
+         "at least 2 for algo.name loop (episodes compared within a group)"),
         ("env.num_workers", flat["env.num_workers"] >= 0, "a non-negative integer"),
     ]
     for key, ok, allowed in checks:
         if not ok:
             raise ConfigError(f"{key} must be {allowed}; got {flat[key]!r}.")
+    if cfg.algo.name == "loop" and cfg.algo.warmup_updates:
+        raise ConfigError(f"algo.warmup_updates must be 0 for algo.name loop (it has no critic "
+                          f"to warm up); got {cfg.algo.warmup_updates}.")
+    if cfg.algo.name == "loop" and cfg.env.num_envs % cfg.algo.group_size:
+        raise ConfigError(f"env.num_envs must be a multiple of algo.group_size "
+                          f"({cfg.algo.group_size}) for algo.name loop; got {cfg.env.num_envs}.")
     if cfg.env.num_workers > cfg.env.num_envs:
         raise ConfigError(f"env.num_workers must be at most env.num_envs ({cfg.env.num_envs}); "
                           f"got {cfg.env.num_workers}.")

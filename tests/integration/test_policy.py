@@ -44,7 +44,7 @@ def test_first_epoch_ratio_is_one_and_kl_to_reference_is_zero(setup):
 def test_gradients_reach_only_lora_and_the_value_head(setup):
     cfg, policy, rollout = setup
     policy.train()
-    batch, resp, mask, old, ref, adv, old_v, ret = _minibatch(policy, rollout, [0, 1, 2, 3])
+    batch, resp, mask, old, ref, adv, old_v, ret, _ = _minibatch(policy, rollout, [0, 1, 2, 3])
     scores = policy.score(batch, resp, mask, temperature=0.7)
     loss = (scores.logprobs * mask).sum() + scores.values.sum()
     loss.backward()
@@ -181,13 +181,13 @@ def test_value_head_backward_once_per_group_gives_the_same_gradients(setup):
         return out
 
     for idx in groups:  # V with grad, backward per micro-batch
-        batch, resp, mask, old, ref, adv, old_v, ret = _minibatch(policy, rollout, idx)
+        batch, resp, mask, old, ref, adv, old_v, ret, _ = _minibatch(policy, rollout, idx)
         s = policy.score(batch, resp, mask, temperature=0.7)
         vldac_loss(s.logprobs, old, ref, mask, adv, s.values, old_v, ret, **kw)[0].backward()
     want = grads()
     inputs, head_grads = [], []
     for idx in groups:  # V as a leaf, one head backward at the end
-        batch, resp, mask, old, ref, adv, old_v, ret = _minibatch(policy, rollout, idx)
+        batch, resp, mask, old, ref, adv, old_v, ret, _ = _minibatch(policy, rollout, idx)
         s = policy.score(batch, resp, mask, temperature=0.7, values=False)
         v = _head_leaf(policy, s.value_inputs)
         vldac_loss(s.logprobs, old, ref, mask, adv, v, old_v, ret, **kw)[0].backward()

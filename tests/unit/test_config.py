@@ -22,6 +22,10 @@ def test_the_shipped_config_yaml_and_presets_load():
         load_config("config.yaml", [name])
     official = load_config("config.yaml", ["official"])
     assert official.algo.truncation == "zero_advantage" and not official.rollout.do_sample
+    rl4vlm = load_config("config.yaml", ["rl4vlm"]).algo
+    assert (rl4vlm.name, rl4vlm.value_stop_grad, rl4vlm.kl_coef) == ("rl4vlm", False, 0.0)
+    loop = load_config("config.yaml", ["demo", "loop"])  # demo's 16 envs: 4 groups of 4
+    assert (loop.algo.name, loop.algo.warmup_updates) == ("loop", 0)
 
 
 @pytest.mark.parametrize("data, words", [

@@ -112,3 +112,16 @@ def test_train_processes_gives_each_training_job_one_gpu_per_process(repo):
                      "results/train/hallway/seed0/done.json").stdout
     job = plan[plan.index("rule train:"):]
     assert re.search(r"resources: .*\bgpu=4\b", job), job
+
+
+def test_a_baseline_is_one_more_environment_entry(repo):
+    (repo / "baseline.yaml").write_text(yaml.safe_dump({"pipeline": {
+        "train_on": ["hallway", "oneroom", "fourrooms", "wallgap", "ezpoints", "alfworld",
+                     "webshop", "oneroom_rl4vlm"],
+        "environments": {"oneroom_rl4vlm": {
+            "name": "miniworld/OneRoom-v0", "image": "miniworld",
+            "learner": {"env": {"history": 4, "max_episode_steps": 128},
+                        "algo": {"name": "rl4vlm", "value_stop_grad": False}}}}}}))
+    plan = snakemake(repo, "-n", "--configfile", "baseline.yaml").stdout
+    assert "results/train/oneroom_rl4vlm/seed0/done.json" in plan
+    assert "results/eval/oneroom_rl4vlm/seed0/metrics.json" in plan

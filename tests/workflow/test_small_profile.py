@@ -75,7 +75,6 @@ def test_tables_put_ours_beside_the_paper_and_say_why_rows_are_empty(run):
     rows = (repo / "results/tables/paper_vs_ours.csv").read_text()
     assert "0.98 ± 0.02" in rows  # Table 1, VL-DAC on OneRoom
     assert "miniworld/OneRoom-v0 is not trained in this experiment" in rows
-    assert "baseline is not implemented yet" in rows
     in_domain = (repo / "results/tables/in_domain.csv").read_text().splitlines()
     assert len(in_domain) == 1 + 5 * 2  # header + (3 checkpoints + 2 base) x 2 decodings
     page = (repo / "results/tables/paper_vs_ours.html").read_text()

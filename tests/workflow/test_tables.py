@@ -11,6 +11,7 @@ from vldac.tables import (
     TABLE1,
     BenchmarkResult,
     Run,
+    algorithm_label,
     benchmark_metrics,
     benchmark_rows,
     dvc_metrics,
@@ -45,11 +46,25 @@ def test_table1_vldac_row_is_mean_and_std_of_the_seeds_peaks():
 
 def test_rows_we_cannot_produce_say_why():
     rows = paper_rows(TABLE1, [_run(0, [0.5])])
-    assert "baseline is not implemented yet" in _row(rows, "RL4VLM λ=0.35")["note"]
+    assert "no RL4VLM λ=0.35 run in miniworld/OneRoom-v0" in _row(rows, "RL4VLM λ=0.35")["note"]
     gemma = _row(rows, "VL-DAC", model="Gemma3-4B")
     assert gemma["ours"] == "—" and "no miniworld/OneRoom-v0 run with Gemma3-4B" in gemma["note"]
     absent = paper_rows(TABLE1, [])
     assert "is not trained in this experiment" in _row(absent, "VL-DAC")["note"]
+
+
+def test_baseline_runs_fill_their_own_rows_only():
+    vldac, rl4vlm = _run(0, [0.2, 0.9]), _run(1, [0.1, 0.6])
+    rl4vlm.algorithm = algorithm_label({"name": "rl4vlm", "thought_weight": 0.35})
+    rows = paper_rows(TABLE1 + CURVE_ENDPOINTS, [vldac, rl4vlm])
+    assert _row(rows, "VL-DAC")["ours_value"] == pytest.approx(0.9)
+    assert _row(rows, "RL4VLM λ=0.35")["ours_value"] == pytest.approx(0.6)
+    assert _row(rows, "RL4VLM λ=0.5")["ours"] == "—"
+    average = _row(rows, "RL4VLM (average)", quantity="final success rate")
+    assert average["ours_value"] == pytest.approx(0.6)
+    loop = _row(rows, "LOOP", quantity="final success rate")
+    assert loop["paper"] == "~0.21" and "no LOOP run" in loop["note"]
+    assert algorithm_label({}) == "VL-DAC" and algorithm_label({"name": "loop"}) == "LOOP"
 
 
 def test_another_model_fills_the_row_but_is_flagged_not_comparable():

@@ -12,6 +12,7 @@ from vldac.tables import (
     TABLE1,
     BenchmarkResult,
     Run,
+    algorithm_label,
     benchmark_metrics,
     benchmark_rows,
     dvc_metrics,
@@ -28,7 +29,8 @@ for done_file, metrics_file in zip(sm.input.done, sm.input.curves, strict=True):
     done = json.loads(Path(done_file).read_text())
     cfg = learner[done["env"]]
     runs.append(Run(done["env"], cfg["env"]["name"], done["seed"], cfg["model"]["path"],
-                    int(done["final"].get("env_steps", 0)), read_history(metrics_file)))
+                    int(done["final"].get("env_steps", 0)), read_history(metrics_file),
+                    algorithm_label(cfg.get("algo", {}))))
 evals = [json.loads(Path(p).read_text()) for p in sm.input.evals]
 records = [json.loads(Path(p).read_text()) for p in sm.input.containers]
 results = [BenchmarkResult(**json.loads(Path(p).read_text())) for p in sm.input.benchmarks]

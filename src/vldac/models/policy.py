@@ -51,7 +51,8 @@ class Generation:
 class Scores:
     """A teacher-forced pass over prompt + response: logprobs [B, L] float32, values [B]
     float32 (None when not asked for), entropy [B, L] (None unless asked for), and the
-    value head's (detached) input, the hidden state at the last prompt token [B, H]."""
+    value head's input, the hidden state at the last prompt token [B, H] (detached unless
+    asked otherwise)."""
 
     logprobs: torch.Tensor
     values: torch.Tensor | None
@@ -244,11 +245,14 @@ class VLMPolicy(nn.Module):
         temperature: float = 1.0,
         values: bool = True,
         entropy: bool = False,
+        detach_value_input: bool = True,
     ) -> Scores:
         """Re-score given responses: log-probs of every response token, and V(s_t).
 
         Only the response positions' logits are computed (``logits_to_keep``), and only the
-        LoRA weights and the value head receive gradients (the hidden state is detached).
+        LoRA weights and the value head receive gradients. The value head's input, the
+        hidden state at the last prompt token, is detached (VL-DAC's stop-gradient) unless
+        ``detach_value_input`` is False (RL4VLM: the value loss reaches the LoRA weights).
         """
         inputs = self._model_inputs(self.family.with_response(batch, response_ids, response_mask))
         L = response_ids.shape[1]
@@ -260,7 +264,9 @@ class VLMPolicy(nn.Module):
             * response_mask
         )
         prompt_len = batch["input_ids"].shape[1]
-        value_inputs = hidden[0][:, prompt_len - 1].detach()
+        value_inputs = hidden[0][:, prompt_len - 1]
+        if detach_value_input:
+            value_inputs = value_inputs.detach()
         value = self.value_head(value_inputs) if values else None
         ent = token_entropy(logits, temperature, self.suppressed) if entropy else None
         return Scores(logprobs, value, ent, value_inputs)

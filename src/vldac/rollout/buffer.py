@@ -15,17 +15,20 @@ class StepSample:
     response_ids:  [L] the generated tokens, EOS included, no padding.
     old_logprobs:  [L] log pi_old at the sampling temperature (from generation).
     ref_logprobs:  [L] log pi_ref (adapter disabled).
+    action_mask:   [L] bool, the answer's action tokens (RL4VLM only; None otherwise).
     """
 
     prompt: dict[str, torch.Tensor]
     response_ids: torch.Tensor
     old_logprobs: torch.Tensor
     ref_logprobs: torch.Tensor
+    action_mask: torch.Tensor | None = None
 
 
 @dataclass
 class Rollout:
-    """T steps of N envs. ``samples[t * N + n]`` is env n at step t; every grid is [T, N].
+    """T steps of N envs. ``samples[t * N + n]`` is env n at step t (None for a step an env
+    did not play: episodic rounds); every grid is [T, N].
 
     valid is false for steps that must not be learned from (the episode of a crashed
     worker). bootstrap_values[t, n] is V of the state reached by step t when the episode
@@ -33,7 +36,7 @@ class Rollout:
     advantages and returns are filled in by the trainer.
     """
 
-    samples: list[StepSample]
+    samples: list[StepSample | None]
     rewards: torch.Tensor
     values: torch.Tensor
     terminated: torch.Tensor

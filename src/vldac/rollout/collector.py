@@ -92,7 +92,8 @@ class RolloutCollector:
 
     def __init__(self, policy: VLMPolicy, vec_env: VectorEnv, *, seed: int, history: int,
                  max_new_tokens: int, temperature: float, do_sample: bool, stats_window: int,
-                 value_batch_size: int = 32, env_offset: int = 0):
+                 value_batch_size: int = 32, env_offset: int = 0,
+                 group_size: int | None = None, action_masks: bool = False):
         self.policy, self.vec_env = policy, vec_env
         self.seed, self.history = seed, history
         # Global index of this collector's first env: rank r of a data-parallel run holds
@@ -105,6 +106,9 @@ class RolloutCollector:
         self.window: deque = deque(maxlen=stats_window)  # (success, return, length) per episode
         self.episodes_done = 0
         self._started = False
+        self.group_size = group_size  # episodic rounds of seed-sharing groups (LOOP)
+        self.round = 0
+        self.action_masks = action_masks  # RL4VLM: mark each answer's action tokens
 
     # -- episodes ---------------------------------------------------------------------------
     def _new_episodes(self, indices: list[int]) -> None:
@@ -120,6 +124,22 @@ class RolloutCollector:
                 self.slots[i].begin(seeds[i], obs, self.history)
             pending = sorted(crashed)
 
+    def _new_round(self) -> None:
+        """Episodic rounds (LOOP): every env starts one episode, and the ``group_size``
+        consecutive envs of a group share its seed, so their episodes start from the same
+        state. An env whose reset crashes is reset again with the same seed."""
+        self.round += 1
+        seeds = {i: episode_seed(self.seed, (self.env_offset + i) // self.group_size,
+                                 self.round) for i in range(len(self.slots))}
+        pending = dict(seeds)
+        while pending:
+            for i in pending:
+                self.slots[i].episode += 1
+            observations, crashed = self.vec_env.reset(pending)
+            for i, obs in observations.items():
+                self.slots[i].begin(seeds[i], obs, self.history)
+            pending = {i: seeds[i] for i in sorted(crashed)}
+
     def start(self) -> None:
         if not self._started:
             self._new_episodes(list(range(len(self.slots))))
@@ -128,40 +148,61 @@ class RolloutCollector:
     # -- one rollout --------------------------------------------------------------------------
     @torch.no_grad()
     def collect(self, num_steps: int) -> tuple[Rollout, dict[str, float]]:
-        self.start()
+        """T steps of every env. In episodic rounds (``group_size``) every env starts a
+        new episode here and plays it to its end or to step T, then waits: its later steps
+        are not played (their samples are None, their ``valid`` False), and an episode
+        still running at T is not counted (``valid`` False throughout)."""
+        rounds = self.group_size is not None
+        if rounds:
+            self._new_round()
+        else:
+            self.start()
         self.policy.eval()  # no LoRA dropout while acting
         N, T = len(self.slots), num_steps
         grid = lambda dtype=torch.float32: torch.zeros(T, N, dtype=dtype)  # noqa: E731
         rewards, values, boot = grid(), grid(), grid()
         terminated, truncated = grid(torch.bool), grid(torch.bool)
         valid = torch.ones(T, N, dtype=torch.bool)
-        samples: list[StepSample] = []
+        samples: list[StepSample | None] = []
         episode_start = [0] * N  # first row of each env's current episode in this rollout
         final_prompts: dict[tuple[int, int], dict] = {}
-        parse_failed = invalid = gen_tokens = 0
+        parse_failed = invalid = gen_tokens = steps = 0
+        acting = list(range(N))  # envs that play this step
 
         for t in range(T):
-            prompts = [self._encode_state(s) for s in self.slots]
+            if not acting:  # episodic rounds: every episode has ended
+                valid[t:] = False
+                samples.extend([None] * (N * (T - t)))
+                break
+            prompts = [self._encode_state(self.slots[n]) for n in acting]
             # the frozen vision tower runs once per state: generation, the reference pass
             # and every PPO epoch reuse these features
             batch = self.policy.image_features(self.policy.collate(prompts))
             gen = self.policy.generate(batch, **self.gen_kwargs)
             ref = self.policy.reference_logprobs(batch, gen.response_ids, gen.response_mask,
                                                 self.gen_kwargs["temperature"])
-            values[t] = gen.values.float().cpu()
+            values[t, acting] = gen.values.float().cpu()
             lengths = gen.response_mask.sum(1).tolist()
             gen_tokens += sum(lengths)
+            steps += len(acting)
             stored = _with_features(prompts, batch, self.policy)
-            for n, length in enumerate(lengths):
-                samples.append(StepSample(stored[n], gen.response_ids[n, :length].cpu(),
-                                          gen.old_logprobs[n, :length].cpu(),
-                                          ref[n, :length].float().cpu()))
+            masks = (self._action_masks(gen.response_ids, lengths) if self.action_masks
+                     else [None] * len(acting))
+            row: list[StepSample | None] = [None] * N
+            for k, (n, length) in enumerate(zip(acting, lengths, strict=True)):
+                row[n] = StepSample(stored[k], gen.response_ids[k, :length].cpu(),
+                                    gen.old_logprobs[k, :length].cpu(),
+                                    ref[k, :length].float().cpu(), masks[k])
+            samples.extend(row)
+            idle = sorted(set(range(N)) - set(acting))
+            valid[t, idle] = False
 
-            results, crashed = self.vec_env.step(dict(enumerate(gen.texts)))
+            texts = dict(zip(acting, gen.texts, strict=True))
+            results, crashed = self.vec_env.step(texts)
             ended: list[int] = []
             for n, res in results.items():
                 slot = self.slots[n]
-                slot.texts.append(gen.texts[n])
+                slot.texts.append(texts[n])
                 slot.episode_return += res.reward
                 rewards[t, n] = res.reward
                 terminated[t, n], truncated[t, n] = res.terminated, res.truncated
@@ -171,7 +212,7 @@ class RolloutCollector:
                     self.window.append((float(bool(res.info.get("success", False))),
                                         slot.episode_return, len(slot.texts)))
                     self.episodes_done += 1
-                    if res.truncated and not res.terminated:
+                    if res.truncated and not res.terminated and not rounds:
                         frames = (list(slot.frames) + list(res.observation.images))[-self.history:]
                         final_prompts[(t, n)] = self.policy.encode(
                             frames, prompt_text(res.observation, len(frames)))
@@ -184,26 +225,47 @@ class RolloutCollector:
                 ended.append(n)
             for n in ended:
                 episode_start[n] = t + 1
-            self._new_episodes(sorted(ended))
+            if rounds:  # an ended episode waits for the next round
+                acting = [n for n in acting if n not in ended]
+            else:
+                self._new_episodes(sorted(ended))
 
-        # V(s_T) for every env, and V of each truncated episode's final state.
-        final_prompts.update({(T - 1, n): self._encode_state(s)
-                              for n, s in enumerate(self.slots) if (T - 1, n) not in final_prompts})
-        keys = list(final_prompts)
-        for start in range(0, len(keys), self.value_batch_size):
-            chunk = keys[start:start + self.value_batch_size]
-            v = self.policy.prompt_values(self.policy.collate([final_prompts[k] for k in chunk]))
-            for (t, n), value in zip(chunk, v.float().cpu().tolist(), strict=True):
-                boot[t, n] = value
+        if rounds:  # episodes still running at T have no return to compare: not counted
+            for n in acting:
+                valid[episode_start[n]:, n] = False
+        else:  # V(s_T) for every env, and V of each truncated episode's final state
+            final_prompts.update({(T - 1, n): self._encode_state(s) for n, s in
+                                  enumerate(self.slots) if (T - 1, n) not in final_prompts})
+            keys = list(final_prompts)
+            for start in range(0, len(keys), self.value_batch_size):
+                chunk = keys[start:start + self.value_batch_size]
+                v = self.policy.prompt_values(
+                    self.policy.collate([final_prompts[k] for k in chunk]))
+                for (t, n), value in zip(chunk, v.float().cpu().tolist(), strict=True):
+                    boot[t, n] = value
 
-        steps = T * N
-        stats = {"parse_failure_rate": parse_failed / steps, "invalid_action_rate": invalid / steps,
-                 "response_tokens": gen_tokens / steps, "episodes": float(self.episodes_done),
+        per_step = max(steps, 1)
+        stats = {"parse_failure_rate": parse_failed / per_step,
+                 "invalid_action_rate": invalid / per_step,
+                 "response_tokens": gen_tokens / per_step, "episodes": float(self.episodes_done),
                  "worker_restarts": float(self.vec_env.restarts)}
+        if rounds:  # fewer steps than T x N are played; the trainer counts these
+            stats.update(env_steps_played=float(steps), unfinished_episodes=float(len(acting)))
         if self.window:
             success, ret, length = (float(np.mean(x)) for x in zip(*self.window, strict=True))
             stats.update(success_rate=success, episode_return=ret, episode_length=length)
         return Rollout(samples, rewards, values, terminated, truncated, valid, boot), stats
+
+    def _action_masks(self, response_ids: torch.Tensor, lengths: list[int]) -> list[torch.Tensor]:
+        """Per answer, [L] bool: its action tokens (RL4VLM's split, see
+        :func:`vldac.algo.rl4vlm.action_token_mask`)."""
+        from vldac.algo.rl4vlm import action_token_mask
+
+        tok = self.policy.processor.tokenizer
+        texts = [[tok.decode([i]) for i in response_ids[k, :length].tolist()]
+                 for k, length in enumerate(lengths)]
+        mask = action_token_mask(texts)
+        return [mask[k, :length].clone() for k, length in enumerate(lengths)]
 
     def _encode_state(self, slot: EnvSlot) -> dict:
         """The prompt of a slot's current state, encoded once: the bootstrap pass at the end
@@ -220,13 +282,14 @@ class RolloutCollector:
         return {"slots": [{"episode": s.episode, "seed": s.seed, "texts": list(s.texts),
                            "episode_return": s.episode_return} for s in self.slots],
                 "window": list(self.window), "episodes_done": self.episodes_done,
-                "started": self._started}
+                "started": self._started, "round": self.round}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Rebuild every env mid-episode by replaying its texts from its episode seed."""
         self.window.extend(tuple(w) for w in state["window"])
         self.episodes_done = state["episodes_done"]
         self._started = state["started"]
+        self.round = state.get("round", 0)  # rounds start afresh: nothing to replay
         if not self._started:
             return
         for slot, saved in zip(self.slots, state["slots"], strict=True):

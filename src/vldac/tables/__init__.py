@@ -15,6 +15,7 @@ from vldac.tables.paper import (
 from vldac.tables.results import (
     BenchmarkResult,
     Run,
+    algorithm_label,
     benchmark_metrics,
     benchmark_rows,
     dvc_metrics,
@@ -24,5 +25,5 @@ from vldac.tables.results import (
 )
 
 __all__ = ["BENCHMARK_TABLES", "BENCHMARK_VALUES", "CURVE_ENDPOINTS", "TABLE1",
-           "BenchmarkResult", "BenchmarkValue", "PaperValue", "Run", "benchmark_metrics", "benchmark_rows",
+           "BenchmarkResult", "BenchmarkValue", "PaperValue", "Run", "algorithm_label", "benchmark_metrics", "benchmark_rows",
            "dvc_metrics", "finite", "in_domain_rows", "paper_rows"]

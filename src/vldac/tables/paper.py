@@ -62,6 +62,16 @@ for _world, _metric, _start, (_fin, _fin_text), (_rl, _rl_text) in _ENDPOINTS:
         PaperValue(_CURVES, _world, "RL4VLM (average)", QWEN, f"final_{_metric}", _rl, _rl_text),
     ]
 
+# LOOP's final success rates (Fig. 5, by eye)
+_LOOP = "LOOP vs VL-DAC (Fig. 5, by eye)"
+CURVE_ENDPOINTS += [
+    PaperValue(_LOOP, world, "LOOP", QWEN, "final_success_rate", value, text)
+    for world, value, text in [("miniworld/Hallway-v0", 0.77, "~0.77"),
+                               ("miniworld/OneRoom-v0", 0.21, "~0.21"),
+                               ("miniworld/FourRooms-v0", 0.12, "~0.12"),
+                               ("miniworld/WallGap-v0", 0.12, "~0.12")]
+]
+
 
 @dataclass(frozen=True)
 class BenchmarkValue:

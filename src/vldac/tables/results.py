@@ -27,6 +27,20 @@ class Run:
     model: str
     env_steps: int
     history: list[dict[str, Any]] = field(default_factory=list)
+    algorithm: str = VLDAC  # as the paper names it: algorithm_label(the run's algo section)
+
+
+def algorithm_label(algo: dict[str, Any]) -> str:
+    """A run's algorithm as the paper names it: VL-DAC, RL4VLM λ=<thought_weight>, LOOP."""
+    name = algo.get("name", "vldac")
+    if name == "rl4vlm":
+        return f"RL4VLM λ={algo.get('thought_weight', 0.35):g}"
+    return {"vldac": VLDAC, "loop": "LOOP"}[name]
+
+
+def _same_algorithm(paper: str, run: str) -> bool:
+    """``run`` answers the paper's ``paper`` column; "RL4VLM (average)" takes every λ."""
+    return run.startswith("RL4VLM") if paper == "RL4VLM (average)" else run == paper
 
 
 def finite(obj: Any) -> Any:
@@ -78,12 +92,13 @@ def _fmt(value: float | None, std: float | None = None) -> str:
 
 def _runs_for(paper: PaperValue, runs: list[Run]) -> tuple[list[Run], str | None, str]:
     """Our runs that answer ``paper``, why there are none, and a note on comparability."""
-    if paper.algorithm != VLDAC:
-        return [], (f"the {paper.algorithm} baseline is not implemented yet (baselines "
-                    "registry, spec decision 12)"), ""
     in_world = [r for r in runs if r.world == paper.world]
     if not in_world:
         return [], f"{paper.world} is not trained in this experiment (pipeline.train_on)", ""
+    in_world = [r for r in in_world if _same_algorithm(paper.algorithm, r.algorithm)]
+    if not in_world:
+        return [], (f"no {paper.algorithm} run in {paper.world} in this experiment (README: "
+                    "Baselines)"), ""
     same_model = [r for r in in_world if _matches(r.model, paper.model)]
     if same_model:
         return same_model, None, ""

@@ -179,7 +179,7 @@ def _merge_rollout_stats(stats: dict[str, float], window: int,
     out: dict[str, float] = {}
     for key in keys:
         present = [(s[key], w) for s, w in per_rank if key in s]
-        if key in ("episodes", "worker_restarts"):
+        if key in ("episodes", "worker_restarts", "env_steps_played", "unfinished_episodes"):
             out[key] = float(sum(v for v, _ in present))
         elif key in ("success_rate", "episode_return", "episode_length"):
             out[key] = sum(v * w for v, w in present) / sum(w for _, w in present)
@@ -212,7 +212,9 @@ def _train(cfg: Config, world: distributed.World, resume: bool,
         policy, vec_env, seed=cfg.seed, history=cfg.env.history,
         max_new_tokens=cfg.rollout.max_new_tokens, temperature=cfg.rollout.temperature,
         do_sample=cfg.rollout.do_sample, stats_window=cfg.train.eval_episodes,
-        env_offset=world.rank * cfg.env.num_envs)
+        env_offset=world.rank * cfg.env.num_envs,
+        group_size=cfg.algo.group_size if cfg.algo.name == "loop" else None,
+        action_masks=cfg.algo.name == "rl4vlm")
     start_update, env_steps, history = 0, 0, []
     logger = None
     try:
@@ -250,7 +252,9 @@ def _train(cfg: Config, world: distributed.World, resume: bool,
                 upd = ppo_update(policy, optimizer, scheduler, rollout, cfg.algo, cfg.train,
                                  cfg.rollout.temperature, policy_frozen=frozen, world=world)
                 t2 = time.perf_counter()
-                env_steps += steps_per_update
+                # episodic rounds (LOOP) play fewer steps than the grid holds
+                played = int(rollout_stats.get("env_steps_played", steps_per_update))
+                env_steps += played
                 # 4. log
                 record = {"update": update + 1, "env_steps": env_steps}
                 record.update({f"rollout/{k}": v for k, v in rollout_stats.items()})
@@ -264,7 +268,7 @@ def _train(cfg: Config, world: distributed.World, resume: bool,
                 record["policy/lr"] = scheduler.get_last_lr()[0]
                 record["policy/frozen"] = float(frozen)
                 record.update({"time/rollout_s": t1 - t0, "time/update_s": t2 - t1,
-                               "time/env_steps_per_s": steps_per_update / (t2 - t0)})
+                               "time/env_steps_per_s": played / (t2 - t0)})
                 if logger is not None:
                     logger.log(record)
                 bar.set_postfix(success=f"{rollout_stats.get('success_rate', float('nan')):.2f}",

@@ -16,6 +16,8 @@ from collections import defaultdict
 import torch
 
 from vldac.algo import explained_variance, normalize_advantages, step_gae, vldac_loss
+from vldac.algo.loop import episode_advantages_to_steps, leave_one_out_advantages, loop_loss
+from vldac.algo.rl4vlm import rl4vlm_loss
 from vldac.config import AlgoConfig, TrainConfig
 from vldac.models.policy import VLMPolicy
 from vldac.rollout.buffer import Rollout, pad_right
@@ -26,12 +28,43 @@ SINGLE = World()
 
 def compute_advantages(rollout: Rollout, algo: AlgoConfig,
                        world: World = SINGLE) -> dict[str, float]:
-    """Fill ``rollout.advantages`` / ``returns`` (GAE over env steps) and normalise."""
-    advantages, returns = step_gae(rollout.rewards, rollout.values, rollout.bootstrap_values,
-                                   rollout.terminated, rollout.truncated, algo.gamma, algo.lam,
-                                   algo.truncation)
+    """Fill ``rollout.advantages`` / ``returns`` and normalise: GAE over env steps, or for
+    LOOP the leave-one-out episode advantages (see :func:`loop_advantages`)."""
+    if algo.name == "loop":
+        advantages, returns = loop_advantages(rollout, algo.group_size)
+    else:
+        advantages, returns = step_gae(rollout.rewards, rollout.values,
+                                       rollout.bootstrap_values, rollout.terminated,
+                                       rollout.truncated, algo.gamma, algo.lam, algo.truncation)
     if world.distributed:
-        return _global_advantages(rollout, advantages, returns, algo, world)
+        stats = _global_advantages(rollout, advantages, returns, algo, world)
+    else:
+        stats = _local_advantages(rollout, advantages, returns, algo)
+    if algo.name == "loop":  # no critic: its value statistics mean nothing
+        stats.update(explained_variance=float("nan"), value_mean=float("nan"))
+    return stats
+
+
+def loop_advantages(rollout: Rollout, group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """LOOP over one round of episodes (:meth:`RolloutCollector.collect` with groups):
+    env n played one episode, counted where any of its steps is valid (it ended within the
+    round and its worker did not crash), with return R_n = sum of its rewards. Envs
+    g*K .. g*K+K-1 form group g (same start); each counted episode's advantage is
+    R_n - mean of the group's other counted returns, on every step of the episode.
+    Returns (advantages [T, N], returns [T, N]: R_n on the episode's steps)."""
+    valid = rollout.valid
+    episode_returns = (rollout.rewards * valid).sum(0)  # [N]
+    counted = valid.any(0).nonzero().squeeze(-1)
+    advantages = leave_one_out_advantages(episode_returns[counted], counted // group_size)
+    episode_of_step = torch.full(valid.shape, -1, dtype=torch.long)
+    episode_of_step[:, counted] = torch.arange(counted.numel())
+    episode_of_step[~valid] = -1
+    grid = episode_advantages_to_steps(episode_of_step, advantages, valid)
+    return grid, torch.where(valid, episode_returns.expand_as(valid), 0.0)
+
+
+def _local_advantages(rollout: Rollout, advantages: torch.Tensor, returns: torch.Tensor,
+                      algo: AlgoConfig) -> dict[str, float]:
     raw_std = float(advantages[rollout.valid].std()) if rollout.valid.sum() > 1 else 0.0
     if algo.normalize_advantages:
         advantages = normalize_advantages(advantages, rollout.valid)
@@ -77,8 +110,10 @@ def _minibatch(policy: VLMPolicy, rollout: Rollout, idx: list[int]):
     ref, _ = pad_right([s.ref_logprobs for s in samples], 0.0)
     flat = lambda x: x.flatten()[idx].to(policy.device)  # noqa: E731
     dev = lambda x: x.to(policy.device)  # noqa: E731
+    action = (dev(pad_right([s.action_mask for s in samples], False)[0])
+              if samples[0].action_mask is not None else None)
     return (batch, dev(response), dev(mask), dev(old), dev(ref), flat(rollout.advantages),
-            flat(rollout.values), flat(rollout.returns))
+            flat(rollout.values), flat(rollout.returns), action)
 
 
 def _head_leaf(policy: VLMPolicy, value_inputs: torch.Tensor) -> torch.Tensor:
@@ -99,6 +134,26 @@ def _head_backward(policy: VLMPolicy, inputs: list[torch.Tensor],
     """
     if inputs:
         torch.autograd.backward(policy.value_head(torch.cat(inputs)), torch.cat(grads))
+
+
+def _loss(algo: AlgoConfig, scores, old, ref, mask, adv, values, old_values, returns, action,
+          policy_frozen: bool, normalizers: dict) -> tuple[torch.Tensor, dict[str, float]]:
+    """The objective of ``algo.name`` on one micro-batch: VL-DAC's (token-level PPO, KL,
+    value), RL4VLM's (one lambda-weighted ratio per step, value) or LOOP's (token-level PPO
+    and KL on leave-one-out advantages, no critic)."""
+    if algo.name == "loop":
+        return loop_loss(scores.logprobs, old, ref, mask, adv, clip_eps=algo.clip_eps,
+                         kl_coef=algo.kl_coef, **normalizers)
+    if algo.name == "rl4vlm":
+        return rl4vlm_loss(scores.logprobs, old, ref, mask, action, adv, values, old_values,
+                           returns, thought_weight=algo.thought_weight, clip_eps=algo.clip_eps,
+                           value_clip_eps=algo.value_clip_eps, value_coef=algo.value_coef,
+                           kl_coef=algo.kl_coef, policy_frozen=policy_frozen, **normalizers)
+    return vldac_loss(scores.logprobs, old, ref, mask, adv, values, old_values, returns,
+                      clip_eps=algo.clip_eps, value_clip_eps=algo.value_clip_eps,
+                      kl_coef=algo.kl_coef, value_coef=algo.value_coef,
+                      entropy_coef=algo.entropy_coef, entropy=scores.entropy,
+                      policy_frozen=policy_frozen, **normalizers)
 
 
 def ppo_update(policy: VLMPolicy, optimizer: torch.optim.Optimizer, scheduler,
@@ -140,22 +195,25 @@ def ppo_update(policy: VLMPolicy, optimizer: torch.optim.Optimizer, scheduler,
             head_inputs, head_grads = [], []
             for m_start in range(0, len(group_idx), train.mini_batch_size):
                 idx = group_idx[m_start:m_start + train.mini_batch_size]
-                batch, resp, mask, old, ref, adv, old_v, ret = _minibatch(policy, rollout, idx)
+                batch, resp, mask, old, ref, adv, old_v, ret, action = _minibatch(
+                    policy, rollout, idx)
                 # During the warm-up the loss is the value term alone, and the value head
                 # reads a detached hidden state: the backbone pass needs no graph then.
-                with torch.no_grad() if policy_frozen else contextlib.nullcontext():
+                no_graph = policy_frozen and algo.value_stop_grad
+                with torch.no_grad() if no_graph else contextlib.nullcontext():
                     scores = policy.score(batch, resp, mask, temperature=temperature,
-                                          values=False, entropy=algo.entropy_coef > 0)
-                values = _head_leaf(policy, scores.value_inputs)
-                loss, diag = vldac_loss(
-                    scores.logprobs, old, ref, mask, adv, values, old_v, ret,
-                    clip_eps=algo.clip_eps, value_clip_eps=algo.value_clip_eps,
-                    kl_coef=algo.kl_coef, value_coef=algo.value_coef,
-                    entropy_coef=algo.entropy_coef, entropy=scores.entropy,
-                    policy_frozen=policy_frozen, token_normalizer=max(token_total, 1.0),
-                    sample_normalizer=sample_total)
+                                          values=False, entropy=algo.entropy_coef > 0,
+                                          detach_value_input=algo.value_stop_grad)
+                if algo.value_stop_grad:
+                    values = _head_leaf(policy, scores.value_inputs)
+                else:  # RL4VLM: the value loss also trains the backbone (LoRA)
+                    values = policy.value_head(scores.value_inputs, detach=False)
+                normalizers = dict(token_normalizer=max(token_total, 1.0),
+                                   sample_normalizer=sample_total)
+                loss, diag = _loss(algo, scores, old, ref, mask, adv, values, old_v, ret,
+                                   action, policy_frozen, normalizers)
                 loss.backward()
-                if values.grad is not None:
+                if algo.value_stop_grad and values.grad is not None:
                     head_inputs.append(scores.value_inputs)
                     head_grads.append(values.grad)
                 sums["loss/total"] += loss.item()  # micro-batch losses sum to the group loss
