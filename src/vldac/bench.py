@@ -7,11 +7,11 @@ dropout 0.1):
 - ``vldac``:    this package's loop: N envs in worker processes, one batched generate per
                 step (value from the prompt pass), one batched reference forward, padded
                 mini-batches in the update.
-- ``official``: the work pattern of the official code (corl-team/VL-DAC, read at commit a3a5457) rebuilt
-                from this package's components; what it does per step and per update, and
-                the file each fact comes from, is in :func:`_run_official`. Same model,
-                same settings, same machine; it is a re-creation, not the official code
-                (which needs DeepSpeed and a GPU).
+- ``official``: the work pattern of the official code (corl-team/VL-DAC, read at commit
+                a3a5457) rebuilt from this package's components; what it does per step and
+                per update, and the file each fact comes from, is in :func:`_run_official`.
+                Same model, same settings, same machine; it is a re-creation, not the
+                official code (which needs DeepSpeed and a GPU).
 
 Generation runs to the full 32 tokens in both (EOS suppressed) so that both do equal work.
 Reported: env steps/s for rollout, update and in total, generated tokens/s, peak RSS;
