@@ -111,14 +111,18 @@ class RolloutCollector:
         self.action_masks = action_masks  # RL4VLM: mark each answer's action tokens
 
     # -- episodes ---------------------------------------------------------------------------
-    def _new_episodes(self, indices: list[int]) -> None:
+    def _new_episodes(self, indices, seed_of=None) -> None:
+        """Start a new episode in each env of ``indices``; ``seed_of(i)`` is env i's seed
+        (default: a fresh one per episode, :func:`episode_seed`). An env whose reset
+        crashes is reset again, with ``seed_of``'s seed or a fresh default one."""
         pending = list(indices)
         while pending:
             seeds = {}
             for i in pending:
                 slot = self.slots[i]
                 slot.episode += 1
-                seeds[i] = episode_seed(self.seed, self.env_offset + i, slot.episode)
+                seeds[i] = (seed_of(i) if seed_of is not None
+                            else episode_seed(self.seed, self.env_offset + i, slot.episode))
             observations, crashed = self.vec_env.reset(seeds)
             for i, obs in observations.items():
                 self.slots[i].begin(seeds[i], obs, self.history)
@@ -127,18 +131,10 @@ class RolloutCollector:
     def _new_round(self) -> None:
         """Episodic rounds (LOOP): every env starts one episode, and the ``group_size``
         consecutive envs of a group share its seed, so their episodes start from the same
-        state. An env whose reset crashes is reset again with the same seed."""
+        state."""
         self.round += 1
-        seeds = {i: episode_seed(self.seed, (self.env_offset + i) // self.group_size,
-                                 self.round) for i in range(len(self.slots))}
-        pending = dict(seeds)
-        while pending:
-            for i in pending:
-                self.slots[i].episode += 1
-            observations, crashed = self.vec_env.reset(pending)
-            for i, obs in observations.items():
-                self.slots[i].begin(seeds[i], obs, self.history)
-            pending = {i: seeds[i] for i in sorted(crashed)}
+        self._new_episodes(range(len(self.slots)), lambda i: episode_seed(
+            self.seed, (self.env_offset + i) // self.group_size, self.round))
 
     def start(self) -> None:
         if not self._started:
